@@ -66,6 +66,12 @@ export interface FerretOptions {
   readonly globalLr?: number;
   /** Tensor grouping into blocks (default `official`). */
   readonly grouping?: GroupingRule;
+  /**
+   * Target multiplier of the `official` grouping (default 0.9, the code's):
+   * larger values merge more tensors, giving fewer blocks L (Fig. 5 varies L
+   * this way; paper.md §4 Fig. 5).
+   */
+  readonly groupMultiplier?: number;
   /** Basis distribution (default `truncnormal`, the paper's). */
   readonly distribution?: Distribution;
   /** What trains and travels (default `full`). */
@@ -104,9 +110,17 @@ export interface FerretAlgorithm extends FederatedAlgorithm {
 }
 
 /** Blocks of the trainable tensors, as segments of the flat vector (gaps included). */
-function trainableBlocks(model: Transformer, grouping: GroupingRule): Block[] {
+function trainableBlocks(
+  model: Transformer,
+  grouping: GroupingRule,
+  multiplier: number,
+): Block[] {
   const tensors = model.trainable.params.layout.tensors;
-  const groups = groupTensors(tensors.map((t) => ({ name: t.name, size: t.numel })), grouping);
+  const groups = groupTensors(
+    tensors.map((t) => ({ name: t.name, size: t.numel })),
+    grouping,
+    multiplier,
+  );
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return groups.map((g) => {
     const first = byName.get(g.tensors[0]!)!;
@@ -143,6 +157,7 @@ export function ferret(options: FerretOptions): FerretAlgorithm {
   }
   const trains = options.trains ?? "full";
   const grouping = options.grouping ?? "official";
+  const groupMultiplier = options.groupMultiplier ?? 0.9;
   const distribution = options.distribution ?? "truncnormal";
   const rebuild = options.rebuild ?? "server";
   const tolerance = options.rebuildTolerance ?? 1e-5;
@@ -151,6 +166,7 @@ export function ferret(options: FerretOptions): FerretAlgorithm {
     K: options.K,
     globalLr,
     grouping,
+    ...(groupMultiplier === 0.9 ? {} : { groupMultiplier }),
     distribution,
     trains,
     rebuild,
@@ -216,7 +232,7 @@ export function ferret(options: FerretOptions): FerretAlgorithm {
     setup(model: Transformer): Promise<void> {
       free();
       if (model.train !== trains) model.train = trains;
-      blocks = trainableBlocks(model, grouping);
+      blocks = trainableBlocks(model, grouping, groupMultiplier);
       updates = new ClientUpdates(model, options.local, blocks);
       const params = model.trainable.params;
       normsPlan = new BlockNorms(
