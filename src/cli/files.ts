@@ -60,6 +60,15 @@ export class DirectoryArtifacts implements ArtifactStore {
   async set(name: string, bytes: Uint8Array): Promise<void> {
     await writeBytesAtomic(this.#path(name), bytes);
   }
+
+  /** Removes an artifact (nothing happens when there is none). */
+  async delete(name: string): Promise<void> {
+    try {
+      await Deno.remove(this.#path(name));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
 }
 
 async function sha256(text: string): Promise<string> {

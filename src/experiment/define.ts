@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { CheckpointStore } from "../fl/checkpoint.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 
 /** How large a run is: seconds for CI, minutes on a CPU, or the paper's real setting. */
@@ -99,9 +100,21 @@ export interface CellContext {
   readonly resources: Resources;
   /**
    * A named artifact shared by runs (e.g. a pre-trained base checkpoint):
-   * read from the artifact store, or made by `make` and stored first.
+   * read from the artifact store, or made by `make` and stored first. With
+   * `refresh`, a run under `--force` makes it afresh (once per experiment):
+   * for results such as federated runs, not for inputs such as base models.
    */
-  artifact(name: string, make: () => Promise<Uint8Array>): Promise<Uint8Array>;
+  artifact(
+    name: string,
+    make: () => Promise<Uint8Array>,
+    options?: { readonly refresh?: boolean },
+  ): Promise<Uint8Array>;
+  /**
+   * Where long work called `name` keeps its latest checkpoint (in the
+   * artifact store, under `checkpoints/`), so an interrupted cell resumes
+   * mid-way; `clear` removes it once the work is stored.
+   */
+  checkpoint(name: string): CheckpointStore & { clear(): Promise<void> };
 }
 
 /** One unit of cached work. */

@@ -46,6 +46,8 @@ export interface ArtifactStore {
   get(name: string): Promise<Uint8Array | undefined>;
   /** Stores an artifact (durably, before it resolves). */
   set(name: string, bytes: Uint8Array): Promise<void>;
+  /** Removes an artifact (nothing happens when there is none). */
+  delete(name: string): Promise<void>;
 }
 
 /**
@@ -68,6 +70,11 @@ export class MemoryArtifacts implements ArtifactStore {
   /** Stores an artifact. */
   set(name: string, bytes: Uint8Array): Promise<void> {
     this.#items.set(name, bytes);
+    return Promise.resolve();
+  }
+  /** Removes an artifact. */
+  delete(name: string): Promise<void> {
+    this.#items.delete(name);
     return Promise.resolve();
   }
 }
@@ -262,12 +269,28 @@ export async function runExperiment(
     return gpuPromise;
   };
   const artifacts = options.artifacts ?? new MemoryArtifacts();
-  const artifact = async (name: string, make: () => Promise<Uint8Array>) => {
-    const stored = await artifacts.get(name);
+  // Under `force`, an artifact asked for with `refresh` is made afresh once per call, then shared.
+  const made = new Set<string>();
+  const artifact = async (
+    name: string,
+    make: () => Promise<Uint8Array>,
+    artifactOptions: { refresh?: boolean } = {},
+  ) => {
+    const refresh = options.force && artifactOptions.refresh && !made.has(name);
+    const stored = refresh ? undefined : await artifacts.get(name);
     if (stored) return stored;
     const bytes = await make();
     await artifacts.set(name, bytes);
+    made.add(name);
     return bytes;
+  };
+  const checkpoint = (name: string) => {
+    const path = `checkpoints/${name}`;
+    return {
+      load: async () => (await artifacts.get(path)) ?? null,
+      save: (bytes: Uint8Array) => artifacts.set(path, bytes),
+      clear: () => artifacts.delete(path),
+    };
   };
   const outcomes: CellOutcome[] = [];
   try {
@@ -298,6 +321,7 @@ export async function runExperiment(
         gpu: getGpu,
         resources: options.resources ?? {},
         artifact,
+        checkpoint,
         progress: (update) => options.onProgress?.({ ...base, cached: false, ...update }),
       });
       assertResult(cell, result);
