@@ -6,7 +6,8 @@
  * @module
  */
 
-import { EXPERIMENTS, findExperiment, PLANNED } from "../../experiments/mod.ts";
+import { EXPERIMENTS, findExperiment } from "../../experiments/mod.ts";
+import { resultsIndex } from "./results_index.ts";
 import type { Experiment } from "../experiment/define.ts";
 import { toCsv } from "../experiment/csv.ts";
 import { toManifest } from "../experiment/manifest.ts";
@@ -43,13 +44,6 @@ export function selectExperiments(ids: readonly string[]): Experiment[] {
   return ids.map((id) => {
     const experiment = findExperiment(id);
     if (experiment) return experiment;
-    if (PLANNED.includes(id)) {
-      throw new UsageError(
-        `Cannot reproduce "${id}": not available yet in this version. Available: ${
-          valid.join(", ")
-        }`,
-      );
-    }
     const near = valid.filter((v) => distance(v, id) <= 2);
     const hint = near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : "";
     throw new UsageError(
@@ -194,6 +188,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`error: ${experiment.id} failed: ${message}`);
       failures.push(experiment.id);
     }
+  }
+  if (experiments.length > failures.length) {
+    await writeFileAtomic(`${args.out}/README.md`, await resultsIndex(args.out));
   }
   if (failures.length > 0) {
     console.error(`${failures.length} of ${experiments.length} failed: ${failures.join(", ")}`);

@@ -46,3 +46,27 @@ export function paperMean(value: PaperValue | undefined): number {
   if (value === undefined || typeof value === "string") return NaN;
   return typeof value === "number" ? value : value.mean;
 }
+
+/** Abbreviations the paper's captions use that end in a full stop but do not end a sentence. */
+const ABBREVIATIONS = /(?:Prop|Props|Fig|Figs|Eq|Eqs|Thm|Sec|Appx|Tab|e\.g|i\.e|vs|cf)$/;
+
+/**
+ * The first sentence of `text`, cut to `max` characters with an ellipsis.
+ *
+ * @example
+ * ```ts
+ * import { firstSentence } from "./format.ts";
+ * console.log(firstSentence("Prop. 2 holds. Then more.", 80)); // "Prop. 2 holds."
+ * ```
+ */
+export function firstSentence(text: string, max: number): string {
+  let end = text.length;
+  for (const match of text.matchAll(/\.\s/g)) {
+    if (!ABBREVIATIONS.test(text.slice(0, match.index))) {
+      end = match.index + 1;
+      break;
+    }
+  }
+  const sentence = text.slice(0, end);
+  return sentence.length > max ? `${sentence.slice(0, max - 1).trimEnd()}…` : sentence;
+}

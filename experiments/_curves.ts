@@ -1,0 +1,182 @@
+/**
+ * What the convergence figures share (paper.md §4 Figs. 2, 3, 4, 5 and 9):
+ * one cell per federated run and seed that keeps the run's eval-loss curve,
+ * its final Rouge-L and its per-round costs; the panels those figures draw;
+ * and the points made from the cells (means over seeds, std when several).
+ *
+ * The cells only read the run through {@linkcode runFederated}, so a figure
+ * whose setting equals a table's (Fig. 2 and Table 2, say) reuses that run's
+ * artifact instead of training again.
+ *
+ * @module
+ */
+
+import type { Cell, CellOutcome, Panel, Point } from "../src/experiment/define.ts";
+import { meanStd } from "../src/experiment/stats.ts";
+import { type AlgorithmSpec, type FederatedSetting, runFederated, runKey } from "./_federated.ts";
+import { MODEL_LABELS, type PaperModel, standIn } from "./_models.ts";
+
+/** Ferret's algorithm spec. */
+export type FerretSpec = Extract<AlgorithmSpec, { readonly kind: "ferret" }>;
+
+/** One curve of a figure: its legend label and the run behind it. */
+export interface CurveRun {
+  /** Legend entry (the cells' row). */
+  readonly label: string;
+  /** The federated run. */
+  readonly setting: FederatedSetting;
+}
+
+/** Cache key of a run's curve cell (shared by every figure that draws that run). */
+export function curveKey(setting: FederatedSetting, seed: number): string {
+  return `curve/${runKey(setting)}/seed=${seed}`;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * The cell of one run and seed: the eval-loss curve (index 0 before round 1),
+ * the final Rouge-L (%), the mean seconds of global aggregation per round and
+ * the mean seconds of local updates per client and round.
+ */
+export function curveCell(setting: FederatedSetting, series: string, seed: number): Cell {
+  return {
+    key: curveKey(setting, seed),
+    row: series,
+    seed,
+    run: async (context) => {
+      const summary = await runFederated(context, setting);
+      return {
+        evalLoss: summary.evalLoss,
+        rougeL: summary.rougeL,
+        aggregateSeconds: mean(summary.aggregateSeconds),
+        localSeconds: mean(summary.localSeconds) / Math.max(1, summary.clientsPerRound),
+      };
+    },
+  };
+}
+
+/** The cells of `runs` for every seed. */
+export function curveCells(runs: readonly CurveRun[], seeds: readonly number[]): Cell[] {
+  return runs.flatMap((run) => seeds.map((seed) => curveCell(run.setting, run.label, seed)));
+}
+
+/** The outcomes of the curve cells of `settings` (to split a figure's outcomes by panel). */
+export function outcomesOf(
+  outcomes: readonly CellOutcome[],
+  settings: readonly FederatedSetting[],
+): CellOutcome[] {
+  const prefixes = settings.map((s) => `curve/${runKey(s)}/seed=`);
+  return outcomes.filter((o) => prefixes.some((p) => o.key.startsWith(p)));
+}
+
+function point(panel: string, series: string, x: number | string, ys: readonly number[]): Point {
+  const { mean, std } = meanStd(ys);
+  return ys.length > 1 ? { panel, series, x, y: mean, std } : { panel, series, x, y: mean };
+}
+
+/**
+ * Mean eval loss per round (x = 0…R, 0 = before round 1) of each series in
+ * `seriesOrder`, over the seeds of that series' outcomes.
+ */
+export function curvePoints(
+  outcomes: readonly CellOutcome[],
+  panel: string,
+  seriesOrder: readonly string[],
+): Point[] {
+  return seriesOrder.flatMap((series) => {
+    const curves = outcomes
+      .filter((o) => o.row === series)
+      .map((o) => o.result["evalLoss"] as readonly number[]);
+    if (curves.length === 0) return [];
+    const rounds = Math.min(...curves.map((c) => c.length));
+    return Array.from(
+      { length: rounds },
+      (_, r) => point(panel, series, r, curves.map((c) => c[r]!)),
+    );
+  });
+}
+
+/** One bar per series in `seriesOrder` (x = the series label): mean of `result[key]` over seeds. */
+export function barPoints(
+  outcomes: readonly CellOutcome[],
+  panel: string,
+  key: string,
+  seriesOrder: readonly string[],
+): Point[] {
+  return seriesOrder.flatMap((series) => {
+    const values = outcomes.filter((o) => o.row === series).map((o) => o.result[key] as number);
+    return values.length === 0 ? [] : [point(panel, series, series, values)];
+  });
+}
+
+/** A series' y values of a panel in x order (a curve, or one bar). */
+export function seriesValues(points: readonly Point[], panel: string, series: string): number[] {
+  return points.filter((p) => p.panel === panel && p.series === series)
+    .sort((a, b) => (typeof a.x === "number" && typeof b.x === "number" ? a.x - b.x : 0))
+    .map((p) => p.y);
+}
+
+/** The last value of a series' curve (NaN when it has none). */
+export function finalValue(points: readonly Point[], panel: string, series: string): number {
+  const values = seriesValues(points, panel, series);
+  return values[values.length - 1] ?? NaN;
+}
+
+/**
+ * A copy of a Ferret setting with some algorithm fields replaced
+ * (K, optimizer, learning rate, grouping multiplier, …).
+ */
+export function withAlgorithm(
+  setting: FederatedSetting,
+  patch: Partial<Omit<FerretSpec, "kind">>,
+): FederatedSetting {
+  const algorithm = setting.algorithm;
+  if (algorithm.kind !== "ferret") {
+    throw new TypeError(`Cannot patch a "${algorithm.kind}" setting: expected a Ferret one`);
+  }
+  return { ...setting, algorithm: { ...algorithm, ...patch } };
+}
+
+/** Ferret's algorithm spec of a setting (throws for another algorithm). */
+export function ferretSpec(setting: FederatedSetting): FerretSpec {
+  if (setting.algorithm.kind !== "ferret") {
+    throw new TypeError(`Cannot read Ferret's spec of a "${setting.algorithm.kind}" setting`);
+  }
+  return setting.algorithm;
+}
+
+/** Panel (a) of Figs. 3, 4, 5 and 9: test loss against rounds. */
+export const CONVERGENCE_PANEL: Panel = {
+  key: "convergence",
+  title: "(a) Convergence",
+  mark: "line",
+  x: { title: "Round" },
+  y: { title: "Test loss" },
+};
+
+/** Panel (b) of Figs. 3, 4, 5 and 9: final Rouge-L bars, one per series. */
+export function generalizationPanel(xTitle: string): Panel {
+  return {
+    key: "generalization",
+    title: "(b) Generalization",
+    mark: "bar",
+    x: { title: xTitle },
+    y: { title: "Rouge-L (%)" },
+  };
+}
+
+/** The note on what runs below paper scale. */
+export function standInNote(...models: readonly PaperModel[]): string {
+  const named = models.map((model) => {
+    const s = standIn(model, "default");
+    return `${MODEL_LABELS[model]} → \`${s.name}\` (width ${s.config.hiddenSize}, ` +
+      `${s.config.numLayers} layers)`;
+  });
+  return "Below paper scale the dataset is the built-in NI-like suite and each model a tiny " +
+    `pre-trained stand-in (experiments/_models.ts): ${named.join("; ")}; at smoke scale every ` +
+    "model is the CI preset. Absolute losses and scores are not comparable with the paper's, " +
+    "trends are.";
+}
