@@ -44,8 +44,8 @@ export interface AccuracySpec {
   readonly source: string;
   readonly methods: readonly Method[];
   readonly columns: readonly AccuracyColumn[];
-  /** Printed values by method and column key. */
-  readonly paper: Readonly<Partial<Record<Method, Readonly<Record<string, PaperValue>>>>>;
+  /** Printed mean ± std by method, in column order. */
+  readonly paper: Readonly<Partial<Record<Method, readonly (readonly [number, number])[]>>>;
   readonly notes: readonly string[];
 }
 
@@ -151,7 +151,9 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
     source: spec.source,
     statement: `Final-round Rouge-L (%) of ${spec.methods.length} algorithms on ` +
       `${[...new Set(spec.columns.map((c) => DATASET_LABELS[c.dataset]))].join(" and ")} with ` +
-      `${[...new Set(spec.columns.map((c) => MODEL_LABELS[c.model]))].join(" and ")}, mean ± std over seeds.`,
+      `${
+        [...new Set(spec.columns.map((c) => MODEL_LABELS[c.model]))].join(" and ")
+      }, mean ± std over seeds.`,
     notes: [...spec.notes, standInNote(spec.columns)],
     scales: federatedScales((scale) => params(spec, scale)),
     requires: { paper: ["data", "models"] },
@@ -165,7 +167,17 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
       digits: 2,
       better: "higher" as const,
     })),
-    paper: spec.paper,
+    paper: Object.fromEntries(
+      Object.entries(spec.paper).map(([method, values]) => [
+        method,
+        Object.fromEntries(
+          spec.columns.map((column, i) => [
+            columnKey(column),
+            { mean: values[i]![0], std: values[i]![1] } satisfies PaperValue,
+          ]),
+        ),
+      ]),
+    ),
     cells: ({ settings }, seeds) =>
       spec.methods.flatMap((method) =>
         spec.columns.flatMap((column) =>

@@ -11,10 +11,20 @@
  * @module
  */
 
-import type { Cell, CellOutcome, Panel, Point } from "../src/experiment/define.ts";
+import {
+  type Cell,
+  type CellOutcome,
+  type Check,
+  defineFigure,
+  type FigureSpec,
+  type Panel,
+  type Point,
+  type Scale,
+} from "../src/experiment/define.ts";
 import { meanStd } from "../src/experiment/stats.ts";
 import { type AlgorithmSpec, type FederatedSetting, runFederated, runKey } from "./_federated.ts";
 import { MODEL_LABELS, type PaperModel, standIn } from "./_models.ts";
+import { federatedScales } from "./_settings.ts";
 
 /** Ferret's algorithm spec. */
 export type FerretSpec = Extract<AlgorithmSpec, { readonly kind: "ferret" }>;
@@ -179,4 +189,47 @@ export function standInNote(...models: readonly PaperModel[]): string {
     `pre-trained stand-in (experiments/_models.ts): ${named.join("; ")}; at smoke scale every ` +
     "model is the CI preset. Absolute losses and scores are not comparable with the paper's, " +
     "trends are.";
+}
+
+/** Parameters of a figure drawn from a list of runs. */
+export interface CurveParams {
+  /** The runs, in legend order. */
+  readonly runs: readonly CurveRun[];
+}
+
+/**
+ * Declares a figure of Ferret variants (Figs. 3, 4, 9): (a) test loss per
+ * round and (b) final Rouge-L bars, one series per run of `params(scale)`,
+ * in the order `labels` gives.
+ */
+export function variantsFigure(spec: {
+  readonly id: string;
+  readonly title: string;
+  readonly caption: string;
+  readonly source: string;
+  readonly statement: string;
+  readonly notes: readonly string[];
+  readonly labels: readonly string[];
+  readonly xTitle: string;
+  readonly params: (scale: Scale) => CurveParams;
+  readonly verify: (points: readonly Point[]) => Check[];
+}): FigureSpec<CurveParams> {
+  return defineFigure<CurveParams>({
+    id: spec.id,
+    title: spec.title,
+    caption: spec.caption,
+    source: spec.source,
+    statement: spec.statement,
+    notes: spec.notes,
+    scales: federatedScales(spec.params),
+    requires: { paper: ["data", "models"] },
+    panels: [CONVERGENCE_PANEL, generalizationPanel(spec.xTitle)],
+    digits: { x: 0, y: 4 },
+    cells: ({ runs }, seeds) => curveCells(runs, seeds),
+    points: (outcomes) => [
+      ...curvePoints(outcomes, "convergence", spec.labels),
+      ...barPoints(outcomes, "generalization", "rougeL", spec.labels),
+    ],
+    verify: spec.verify,
+  });
 }

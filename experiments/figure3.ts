@@ -9,20 +9,17 @@
  * @module
  */
 
-import { defineFigure, type Scale } from "../src/experiment/define.ts";
+import type { Scale } from "../src/experiment/define.ts";
 import { check, fmt } from "../src/theory/checks.ts";
 import {
-  barPoints,
-  CONVERGENCE_PANEL,
-  curveCells,
-  curvePoints,
+  type CurveParams,
   type CurveRun,
   finalValue,
-  generalizationPanel,
   standInNote,
+  variantsFigure,
   withAlgorithm,
 } from "./_curves.ts";
-import { federatedScales, federatedSetting } from "./_settings.ts";
+import { federatedSetting } from "./_settings.ts";
 
 interface Params {
   /** K₀, 2K₀, 4K₀, 8K₀, in order. */
@@ -34,7 +31,7 @@ const LABELS = ["K₀", "2K₀", "4K₀", "8K₀"] as const;
 /** K₀ per scale: 100 as inferred for the paper (and the default scale); 4 for CI. */
 const K0: Readonly<Record<Scale, number>> = { smoke: 4, default: 100, paper: 100 };
 
-function params(scale: Scale): Params {
+function params(scale: Scale): CurveParams {
   const base = federatedSetting(scale, "ni-like", "datajuicer-1.3b", "ferret");
   return {
     runs: LABELS.map((label, i) => ({
@@ -45,7 +42,7 @@ function params(scale: Scale): Params {
 }
 
 /** Figure 3 of the paper. */
-export const figure3 = defineFigure<Params>({
+export const figure3 = variantsFigure({
   id: "figure3",
   title: "Figure 3",
   caption: "Convergence and generalization of our Ferret under varying K on Natural Instructions " +
@@ -60,15 +57,9 @@ export const figure3 = defineFigure<Params>({
     "K is Ferret's `--K` in the official mode: the largest number of bases per block.",
     standInNote("datajuicer-1.3b"),
   ],
-  scales: federatedScales(params),
-  requires: { paper: ["data", "models"] },
-  panels: [CONVERGENCE_PANEL, generalizationPanel("K")],
-  digits: { x: 0, y: 4 },
-  cells: ({ runs }, seeds) => curveCells(runs, seeds),
-  points: (outcomes) => [
-    ...curvePoints(outcomes, "convergence", LABELS),
-    ...barPoints(outcomes, "generalization", "rougeL", LABELS),
-  ],
+  labels: LABELS,
+  xTitle: "K",
+  params,
   verify: (points) => {
     const final = LABELS.map((label) => finalValue(points, "convergence", label));
     const detail = LABELS.map((label, i) => `${label} ${fmt(final[i]!)}`).join(", ");

@@ -9,21 +9,17 @@
  * @module
  */
 
-import { defineFigure, type Scale } from "../src/experiment/define.ts";
+import type { Scale } from "../src/experiment/define.ts";
 import type { AllocationRule } from "../src/projection/allocation.ts";
 import { check, fmt } from "../src/theory/checks.ts";
 import {
-  barPoints,
-  CONVERGENCE_PANEL,
-  curveCells,
-  curvePoints,
-  type CurveRun,
+  type CurveParams,
   ferretSpec,
   finalValue,
-  generalizationPanel,
   standInNote,
+  variantsFigure,
 } from "./_curves.ts";
-import { federatedScales, federatedSetting } from "./_settings.ts";
+import { federatedSetting } from "./_settings.ts";
 
 /**
  * Server learning rate of the paper-mode runs (the paper reports none for
@@ -53,11 +49,7 @@ const SCHEMES: readonly (readonly [AllocationRule, string])[] = [
 ];
 const LABELS = SCHEMES.map(([, label]) => label);
 
-interface Params {
-  readonly runs: readonly CurveRun[];
-}
-
-function params(scale: Scale): Params {
+function params(scale: Scale): CurveParams {
   const base = federatedSetting(scale, "ni-like", "datajuicer-1.3b", "ferret");
   const { K, lr } = ferretSpec(base);
   return {
@@ -79,7 +71,7 @@ function params(scale: Scale): Params {
 }
 
 /** Figure 4 of the paper. */
-export const figure4 = defineFigure<Params>({
+export const figure4 = variantsFigure({
   id: "figure4",
   title: "Figure 4",
   caption:
@@ -98,15 +90,9 @@ export const figure4 = defineFigure<Params>({
     "reported by the paper; experiments/figure4.ts says why).",
     standInNote("datajuicer-1.3b"),
   ],
-  scales: federatedScales(params),
-  requires: { paper: ["data", "models"] },
-  panels: [CONVERGENCE_PANEL, generalizationPanel("Allocation")],
-  digits: { x: 0, y: 4 },
-  cells: ({ runs }, seeds) => curveCells(runs, seeds),
-  points: (outcomes) => [
-    ...curvePoints(outcomes, "convergence", LABELS),
-    ...barPoints(outcomes, "generalization", "rougeL", LABELS),
-  ],
+  labels: LABELS,
+  xTitle: "Allocation",
+  params,
   verify: (points) => {
     const final = LABELS.map((label) => finalValue(points, "convergence", label));
     const norm = final[LABELS.indexOf("K_l ∝ ‖Δ_l‖")]!;

@@ -9,31 +9,23 @@
  * @module
  */
 
-import { defineFigure, type Scale } from "../src/experiment/define.ts";
+import type { Scale } from "../src/experiment/define.ts";
 import { check, fmt } from "../src/theory/checks.ts";
 import {
-  barPoints,
-  CONVERGENCE_PANEL,
-  curveCells,
-  curvePoints,
-  type CurveRun,
-  generalizationPanel,
+  type CurveParams,
   seriesValues,
   standInNote,
+  variantsFigure,
   withAlgorithm,
 } from "./_curves.ts";
-import { federatedScales, federatedSetting } from "./_settings.ts";
+import { federatedSetting } from "./_settings.ts";
 
 /** Adam's local learning rate (the paper reports none). */
 const ADAM_LR = 1e-3;
 
 const LABELS = ["SGD", "Adam"] as const;
 
-interface Params {
-  readonly runs: readonly CurveRun[];
-}
-
-function params(scale: Scale): Params {
+function params(scale: Scale): CurveParams {
   const sgd = federatedSetting(scale, "ni-like", "datajuicer-1.3b", "ferret");
   return {
     runs: [
@@ -50,7 +42,7 @@ function secondHalfMean(curve: readonly number[]): number {
 }
 
 /** Figure 9 of the paper. */
-export const figure9 = defineFigure<Params>({
+export const figure9 = variantsFigure({
   id: "figure9",
   title: "Figure 9",
   caption: "Convergence and generalization of Ferret under varying optimizers for local updates.",
@@ -64,15 +56,9 @@ export const figure9 = defineFigure<Params>({
     "Instructions with DataJuicer-1.3B, sharing the SGD run with Table 2.",
     standInNote("datajuicer-1.3b"),
   ],
-  scales: federatedScales(params),
-  requires: { paper: ["data", "models"] },
-  panels: [CONVERGENCE_PANEL, generalizationPanel("Optimizer")],
-  digits: { x: 0, y: 4 },
-  cells: ({ runs }, seeds) => curveCells(runs, seeds),
-  points: (outcomes) => [
-    ...curvePoints(outcomes, "convergence", LABELS),
-    ...barPoints(outcomes, "generalization", "rougeL", LABELS),
-  ],
+  labels: LABELS,
+  xTitle: "Optimizer",
+  params,
   verify: (points) => {
     const sgd = secondHalfMean(seriesValues(points, "convergence", "SGD"));
     const adam = secondHalfMean(seriesValues(points, "convergence", "Adam"));

@@ -7,18 +7,6 @@
 
 import { accuracyTable } from "./_accuracy.ts";
 
-const row = (
-  c7: [number, number],
-  c13: [number, number],
-  g7: [number, number],
-  g13: [number, number],
-) => ({
-  "code-alpaca-like:llama-2-7b": { mean: c7[0], std: c7[1] },
-  "code-alpaca-like:llama-2-13b": { mean: c13[0], std: c13[1] },
-  "gsm8k-like:llama-2-7b": { mean: g7[0], std: g7[1] },
-  "gsm8k-like:llama-2-13b": { mean: g13[0], std: g13[1] },
-});
-
 /** Table 3 of the paper. */
 export const table3 = accuracyTable({
   id: "table3",
@@ -33,11 +21,11 @@ export const table3 = accuracyTable({
     { dataset: "gsm8k-like", model: "llama-2-13b" },
   ],
   paper: {
-    fedit: row([4.66, 0.18], [6.10, 0.18], [30.31, 0.29], [13.46, 0.34]),
-    fedzo: row([4.58, 0.26], [6.19, 0.32], [30.41, 0.31], [13.63, 0.34]),
-    fedkseed: row([8.33, 0.98], [10.70, 0.47], [28.26, 3.60], [33.67, 1.15]),
-    fedavg: row([15.41, 0.43], [14.68, 0.26], [38.30, 0.40], [39.82, 0.17]),
-    ferret: row([12.10, 0.47], [11.84, 0.91], [36.10, 1.18], [34.50, 1.42]),
+    fedit: [[4.66, 0.18], [6.10, 0.18], [30.31, 0.29], [13.46, 0.34]],
+    fedzo: [[4.58, 0.26], [6.19, 0.32], [30.41, 0.31], [13.63, 0.34]],
+    fedkseed: [[8.33, 0.98], [10.70, 0.47], [28.26, 3.60], [33.67, 1.15]],
+    fedavg: [[15.41, 0.43], [14.68, 0.26], [38.30, 0.40], [39.82, 0.17]],
+    ferret: [[12.10, 0.47], [11.84, 0.91], [36.10, 1.18], [34.50, 1.42]],
   },
   notes: [
     "The GSM8K metric is Rouge-L, as the paper's, not exact-match accuracy.",

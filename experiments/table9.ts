@@ -7,18 +7,6 @@
 
 import { accuracyTable } from "./_accuracy.ts";
 
-const row = (
-  c8: [number, number],
-  cq: [number, number],
-  g8: [number, number],
-  gq: [number, number],
-) => ({
-  "code-alpaca-like:llama-3-8b": { mean: c8[0], std: c8[1] },
-  "code-alpaca-like:qwen2.5-7b": { mean: cq[0], std: cq[1] },
-  "gsm8k-like:llama-3-8b": { mean: g8[0], std: g8[1] },
-  "gsm8k-like:qwen2.5-7b": { mean: gq[0], std: gq[1] },
-});
-
 /** Table 9 of the paper. */
 export const table9 = accuracyTable({
   id: "table9",
@@ -34,10 +22,10 @@ export const table9 = accuracyTable({
     { dataset: "gsm8k-like", model: "qwen2.5-7b" },
   ],
   paper: {
-    fedzo: row([16.66, 0.50], [9.14, 0.32], [7.79, 1.36], [23.84, 1.19]),
-    fedkseed: row([5.73, 1.26], [9.14, 0.32], [7.79, 1.36], [23.84, 1.19]),
-    fedavg: row([19.88, 0.67], [17.47, 0.49], [45.48, 0.51], [43.86, 0.36]),
-    ferret: row([19.59, 0.66], [14.64, 0.74], [45.07, 0.78], [38.28, 1.70]),
+    fedzo: [[16.66, 0.50], [9.14, 0.32], [7.79, 1.36], [23.84, 1.19]],
+    fedkseed: [[5.73, 1.26], [9.14, 0.32], [7.79, 1.36], [23.84, 1.19]],
+    fedavg: [[19.88, 0.67], [17.47, 0.49], [45.48, 0.51], [43.86, 0.36]],
+    ferret: [[19.59, 0.66], [14.64, 0.74], [45.07, 0.78], [38.28, 1.70]],
   },
   notes: [
     "[as printed] The FedZO and FedKSeed rows are identical in three of the four columns: almost certainly a copy error in the paper (paper.md §8 item 6).",
