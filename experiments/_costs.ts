@@ -32,7 +32,8 @@ import { type FederatedSetting, runFederated, runKey, type RunSummary } from "./
 import { MODEL_LABELS, type PaperModel, standIn } from "./_models.ts";
 import { federatedScales, federatedSetting, METHOD_LABELS } from "./_settings.ts";
 
-type CostMethod = "fedzo" | "fedkseed" | "fedavg" | "ferret";
+/** The methods of the cost tables. */
+export type CostMethod = "fedzo" | "fedkseed" | "fedavg" | "ferret";
 const METHODS: readonly CostMethod[] = ["fedzo", "fedkseed", "fedavg", "ferret"];
 
 /** Blocks L of the official grouping for a model config. */
@@ -76,7 +77,8 @@ export interface CostParams {
   readonly blocks: number;
 }
 
-function costParams(spec: CostSpec, scale: Scale): CostParams {
+/** The parameters of a cost table at a scale. */
+export function costParams(spec: CostSpec, scale: Scale): CostParams {
   const settings = Object.fromEntries(
     METHODS.map((m) => [m, federatedSetting(scale, spec.dataset, spec.model, m)]),
   );
@@ -87,6 +89,28 @@ function costParams(spec: CostSpec, scale: Scale): CostParams {
     paperBlocks: blockCount(PRESETS[spec.model]),
     blocks: blockCount(config),
   };
+}
+
+/**
+ * The per-round communication `method` would have on the paper's model:
+ * 2d for FedAvg and FedZO, 2K for FedKSeed, and for Ferret 2 Σ K_l with the
+ * measured mean K_l per block (`measured` = 2 Σ K_l on the model run) over
+ * the paper model's L blocks.
+ */
+export function paperSize(method: CostMethod, measured: number, params: CostParams): number {
+  const parameters = params.paperParameters;
+  if (method === "fedkseed") {
+    const spec = params.settings.fedkseed!.algorithm;
+    return paperCommunication("fedkseed", {
+      parameters,
+      seeds: spec.kind === "fedkseed" ? spec.K : 4096,
+    });
+  }
+  if (method === "ferret") {
+    const coordinates = Math.round((measured / 2 / params.blocks) * params.paperBlocks);
+    return paperCommunication("ferret", { parameters, coordinates });
+  }
+  return paperCommunication(method, { parameters });
 }
 
 const COLUMNS: readonly Column[] = [
@@ -158,23 +182,6 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
         },
       }))
     );
-  /** The per-round communication the method would have on the paper's model. */
-  const paperSize = (method: CostMethod, measured: number, params: CostParams): number => {
-    const parameters = params.paperParameters;
-    if (method === "fedkseed") {
-      const spec = params.settings.fedkseed!.algorithm;
-      return paperCommunication("fedkseed", {
-        parameters,
-        seeds: spec.kind === "fedkseed" ? spec.K : 4096,
-      });
-    }
-    if (method === "ferret") {
-      // The measured mean K_l per block, over the paper model's L blocks.
-      const coordinates = Math.round((measured / 2 / params.blocks) * params.paperBlocks);
-      return paperCommunication("ferret", { parameters, coordinates });
-    }
-    return paperCommunication(method, { parameters });
-  };
   const params = (scale: Scale) => costParams(spec, scale);
   return defineTable<CostParams>({
     id: spec.id,
@@ -215,12 +222,12 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
           } s (×${m("ferret", "overall_x").toFixed(1)})`,
         },
         {
-          claim: "Ferret communicates ≥ 10⁴× fewer parameters per round than FedAvg",
-          holds: m("ferret", "comm_x") >= 1e4,
-          detail: `×${m("ferret", "comm_x").toExponential(2)} on the model run; ` +
-            `×${
-              (m("fedavg", "comm_paper") / m("ferret", "comm_paper")).toExponential(2)
-            } at the paper's size`,
+          // The ratio is 2d / 2ΣK_l and grows with d: the claim is about the paper's model.
+          claim: "At the paper's model size Ferret communicates ≥ 10⁴× fewer parameters per " +
+            "round than FedAvg",
+          holds: m("fedavg", "comm_paper") / m("ferret", "comm_paper") >= 1e4,
+          detail: `×${(m("fedavg", "comm_paper") / m("ferret", "comm_paper")).toExponential(2)} ` +
+            `at the paper's size; ×${m("ferret", "comm_x").toExponential(2)} on the model run`,
         },
       ];
     },

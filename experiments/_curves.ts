@@ -179,13 +179,13 @@ export function generalizationPanel(xTitle: string): Panel {
 }
 
 /** The note on what runs below paper scale. */
-export function standInNote(...models: readonly PaperModel[]): string {
+export function standInNote(suite: string, ...models: readonly PaperModel[]): string {
   const named = models.map((model) => {
     const s = standIn(model, "default");
     return `${MODEL_LABELS[model]} → \`${s.name}\` (width ${s.config.hiddenSize}, ` +
       `${s.config.numLayers} layers)`;
   });
-  return "Below paper scale the dataset is the built-in NI-like suite and each model a tiny " +
+  return `Below paper scale the dataset is the built-in ${suite} suite and each model a tiny ` +
     `pre-trained stand-in (experiments/_models.ts): ${named.join("; ")}; at smoke scale every ` +
     "model is the CI preset. Absolute losses and scores are not comparable with the paper's, " +
     "trends are.";

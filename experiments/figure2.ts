@@ -72,7 +72,7 @@ export const figure2 = defineFigure<Params>({
     "Sec. 5.1 and Fig. 2 say 2 vs 40, 20× (paper.md §8 item 3). At paper scale the runs are " +
     "Table 2's: Ferret 12 rounds, FedKSeed and FedAvg 40.",
     "Fig. 2's y axis is unlabelled in the digest; we plot the per-round eval loss the code logs.",
-    standInNote("datajuicer-1.3b", "open_llama_3b"),
+    standInNote("NI-like", "datajuicer-1.3b", "open_llama_3b"),
   ],
   scales: federatedScales(params),
   requires: { paper: ["data", "models"] },

@@ -55,7 +55,7 @@ export const figure3 = variantsFigure({
     "800} (4, 8, 16, 32 at smoke scale). The caption's 7.8×10³ is Table 4's LLaMA-3B figure, " +
     "not DataJuicer-1.3B's (paper.md §4 Fig. 3).",
     "K is Ferret's `--K` in the official mode: the largest number of bases per block.",
-    standInNote("datajuicer-1.3b"),
+    standInNote("NI-like", "datajuicer-1.3b"),
   ],
   labels: LABELS,
   xTitle: "K",

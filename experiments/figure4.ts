@@ -50,7 +50,7 @@ const SCHEMES: readonly (readonly [AllocationRule, string])[] = [
 const LABELS = SCHEMES.map(([, label]) => label);
 
 function params(scale: Scale): CurveParams {
-  const base = federatedSetting(scale, "ni-like", "datajuicer-1.3b", "ferret");
+  const base = federatedSetting(scale, "dolly-like", "datajuicer-1.3b", "ferret");
   const { K, lr } = ferretSpec(base);
   return {
     runs: SCHEMES.map(([allocation, label]) => ({
@@ -82,13 +82,13 @@ export const figure4 = variantsFigure({
   statement: "Test loss per round and final Rouge-L (%) of Ferret (paper mode, Σ_l K_l = K) " +
     "with uniform, dimension-proportional and norm-proportional allocation.",
   notes: [
-    "The paper does not name the dataset (its 20-round axis and loss scale suggest Dolly-15K, " +
-    "paper.md §4 Fig. 4); we run Natural Instructions with DataJuicer-1.3B like Figs. 3 and 5.",
+    "The paper does not name the dataset; its 20-round axis and loss scale suggest Dolly-15K " +
+    "(paper.md §4 Fig. 4), which we run, with DataJuicer-1.3B as in Figs. 3 and 5.",
     "Fixed total Σ_l K_l = K (Ferret's paper mode) with the default setting's local learning " +
     "rate; K = 200 at default scale, 3,900 at paper scale (the official allocation's mean total " +
     "in Table 4); server learning rate 0.05 below paper scale, 10/3 at paper scale (not " +
     "reported by the paper; experiments/figure4.ts says why).",
-    standInNote("datajuicer-1.3b"),
+    standInNote("Dolly-like", "datajuicer-1.3b"),
   ],
   labels: LABELS,
   xTitle: "Allocation",

@@ -76,7 +76,7 @@ export const figure5 = defineFigure<Params>({
     "(paper.md §4 Fig. 5). The stand-in models have far fewer tensors, hence smaller L.",
     "The paper's panel (b) draws Rouge-L and time cost on twin axes; we draw them as panels " +
     "(b) and (c). Time cost is the server's global aggregation (reconstruction) per round.",
-    standInNote("datajuicer-1.3b"),
+    standInNote("NI-like", "datajuicer-1.3b"),
   ],
   scales: federatedScales(params),
   requires: { paper: ["data", "models"] },

@@ -2,7 +2,7 @@
  * Figure 9: Ferret with SGD and with Adam as the local optimizer
  * (paper.md §4 Fig. 9).
  *
- * The SGD run is Table 2's Ferret run on Natural Instructions with
+ * The SGD run is Table 2's Ferret run on Dolly-15K with
  * DataJuicer-1.3B; the Adam run changes only the optimizer and its local
  * learning rate.
  *
@@ -26,7 +26,7 @@ const ADAM_LR = 1e-3;
 const LABELS = ["SGD", "Adam"] as const;
 
 function params(scale: Scale): CurveParams {
-  const sgd = federatedSetting(scale, "ni-like", "datajuicer-1.3b", "ferret");
+  const sgd = federatedSetting(scale, "dolly-like", "datajuicer-1.3b", "ferret");
   return {
     runs: [
       { label: "SGD", setting: sgd },
@@ -52,9 +52,9 @@ export const figure9 = variantsFigure({
     "The released code only has SGD local updates; Adam (fresh moments per client and round) is " +
     `this toolkit's, with local learning rate ${ADAM_LR} (not reported by the paper) and the SGD ` +
     "run's server learning rate.",
-    "The paper does not name the dataset (its 20-round axis suggests Dolly-15K); we run Natural " +
-    "Instructions with DataJuicer-1.3B, sharing the SGD run with Table 2.",
-    standInNote("datajuicer-1.3b"),
+    "The paper does not name the dataset; its 20-round axis suggests Dolly-15K (paper.md §4), " +
+    "which we run with DataJuicer-1.3B, sharing the SGD run with Table 2.",
+    standInNote("Dolly-like", "datajuicer-1.3b"),
   ],
   labels: LABELS,
   xTitle: "Optimizer",

@@ -48,7 +48,7 @@ export function paperMean(value: PaperValue | undefined): number {
 }
 
 /** Abbreviations the paper's captions use that end in a full stop but do not end a sentence. */
-const ABBREVIATIONS = /(?:Prop|Props|Fig|Figs|Eq|Eqs|Thm|Sec|Appx|Tab|e\.g|i\.e|vs|cf)$/;
+const ABBREVIATIONS = /(?:Prop|Props|Fig|Figs|Eq|Eqs|Thm|Sec|Appx|Tab|e\.g|i\.e|w\.r\.t|vs|cf)$/;
 
 /**
  * The first sentence of `text`, cut to `max` characters with an ellipsis.
