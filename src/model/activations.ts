@@ -163,3 +163,26 @@ export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: nu
     },
   };
 }
+
+/**
+ * Frees every buffer of `activations`.
+ *
+ * @example
+ * ```ts
+ * import { allocateActivations, destroyActivations } from "./activations.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * const gpu = await Gpu.create();
+ * const before = gpu.liveBytes;
+ * destroyActivations(allocateActivations(gpu, PRESETS.ci, 8));
+ * console.log(gpu.liveBytes === before); // true
+ * gpu.destroy();
+ * ```
+ */
+export function destroyActivations(activations: Activations): void {
+  const free = (group: object) => {
+    for (const value of Object.values(group)) if (value instanceof GPUBuffer) value.destroy();
+  };
+  activations.layers.forEach(free);
+  free(activations);
+}

@@ -45,6 +45,14 @@ function cacheOf(model: Transformer): KvCache {
   return cache;
 }
 
+/** Frees the KV cache that generation keeps for `model`, if any. */
+export function releaseKvCache(model: Transformer): void {
+  const cache = caches.get(model);
+  if (!cache) return;
+  for (const buffer of [...cache.k, ...cache.v]) buffer.destroy();
+  caches.delete(model);
+}
+
 /**
  * Index of the largest value (the lowest index among ties): the reference of kernel `argmax`.
  *
@@ -103,31 +111,39 @@ export async function generate(
   const cache = cacheOf(model);
   if (adapter?.kind === "prefix") adapter.writeCache(cache);
   const generated = gpu.buffer(budget * 4, "generated");
-  const pick = (row: number, step: number) =>
-    gpu.dispatch({
-      kernel: kernels.argmax,
-      constants: { WG: 64 },
-      storage: [a.ids, generated, a.logits],
-      uniform: new Uint32Array([config.vocabSize, row, step, 0]),
-      workgroups: 1,
-    });
-  await forward(model.context, model.params.views, rows, { cache, past: lead });
-  await pick(rows - 1, 0);
-  // Single-token passes read position 0 of `positions` plus the offset `past`.
-  gpu.write(a.positions, new Int32Array([0]));
-  let done = 1; // tokens generated so far: the prompt pass chose the first
-  for (;;) {
-    const target = Math.min(budget, done + checkEvery);
-    for (; done < target; done++) {
-      await forward(model.context, model.params.views, 1, {
-        cache,
-        past: lead + rows + done - 1,
+  try {
+    return await generateInto(generated);
+  } finally {
+    generated.destroy();
+  }
+
+  async function generateInto(generated: GPUBuffer): Promise<number[]> {
+    const pick = (row: number, step: number) =>
+      gpu.dispatch({
+        kernel: kernels.argmax,
+        constants: { WG: 64 },
+        storage: [a.ids, generated, a.logits],
+        uniform: new Uint32Array([config.vocabSize, row, step, 0]),
+        workgroups: 1,
       });
-      await pick(0, done);
+    await forward(model.context, model.params.views, rows, { cache, past: lead });
+    await pick(rows - 1, 0);
+    // Single-token passes read position 0 of `positions` plus the offset `past`.
+    gpu.write(a.positions, new Int32Array([0]));
+    let done = 1; // tokens generated so far: the prompt pass chose the first
+    for (;;) {
+      const target = Math.min(budget, done + checkEvery);
+      for (; done < target; done++) {
+        await forward(model.context, model.params.views, 1, {
+          cache,
+          past: lead + rows + done - 1,
+        });
+        await pick(0, done);
+      }
+      const ids = Array.from(new Int32Array(await gpu.read(generated, 0, done * 4)));
+      const end = options.eos === undefined ? -1 : ids.indexOf(options.eos);
+      if (end >= 0) return ids.slice(0, end);
+      if (done >= budget) return ids;
     }
-    const ids = Array.from(new Int32Array(await gpu.read(generated, 0, done * 4)));
-    const end = options.eos === undefined ? -1 : ids.indexOf(options.eos);
-    if (end >= 0) return ids.slice(0, end);
-    if (done >= budget) return ids;
   }
 }

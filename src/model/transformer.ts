@@ -16,9 +16,10 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { RandomStream } from "../random/stream.ts";
-import { type Activations, allocateActivations } from "./activations.ts";
+import { type Activations, allocateActivations, destroyActivations } from "./activations.ts";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { initParameters } from "./init.ts";
+import { releaseKvCache } from "./generate.ts";
 import { createParameters, type Parameters } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
@@ -218,6 +219,22 @@ export class Transformer {
     if (this.#train === "full") return { params: this.params, grads: this.grads };
     const adapter = this.adapter!;
     return { params: adapter.params, grads: adapter.grads };
+  }
+
+  /**
+   * Frees the model's GPU memory: parameters, gradients, activations, RoPE
+   * table, KV cache and the adapter's parameters and gradients. The model
+   * cannot be used afterwards.
+   */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.#grads?.vector.destroy();
+    this.#grads = null;
+    destroyActivations(this.activations);
+    this.rope.destroy();
+    this.#results.destroy();
+    releaseKvCache(this);
+    this.adapter?.destroy();
   }
 
   /** The pass context for src/model/passes.ts. */

@@ -127,3 +127,16 @@ export function scratchBuffer(gpu: Gpu, slot: number, bytes: number): GPUBuffer 
   buffers[slot] = buffer;
   return buffer;
 }
+
+/**
+ * Frees the scratch buffers of `gpu` once its pending work is done, so the
+ * next pass allocates (and the memory accounting counts) its own: a run's
+ * peak memory then does not depend on what ran before it.
+ */
+export async function releaseScratch(gpu: Gpu): Promise<void> {
+  const buffers = scratch.get(gpu);
+  if (!buffers) return;
+  await gpu.sync();
+  for (const buffer of buffers) buffer?.destroy();
+  scratch.delete(gpu);
+}

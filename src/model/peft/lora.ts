@@ -213,6 +213,14 @@ export class LoraAdapter {
   }
 
   /** Allocates an adapter for passes of up to `rows` tokens, initialised as PEFT does. */
+  /** Frees the adapter's parameters, gradients and saved activations. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
+    for (const buffer of this.#saved.values()) buffer.destroy();
+    this.#scratch.destroy();
+  }
+
   constructor(gpu: Gpu, config: ModelConfig, rows: number, options: LoraOptions = {}) {
     this.settings = loraSettings(options);
     this.scale = this.settings.alpha / this.settings.rank;

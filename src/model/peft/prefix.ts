@@ -85,6 +85,13 @@ export class PrefixAdapter {
   readonly #dv: GPUBuffer;
 
   /** Allocates and initialises a prefix for passes of up to `rows` tokens. */
+  /** Frees the adapter's parameters, gradients and assembled keys and values. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
+    for (const buffer of [...this.#keys, ...this.#values, this.#dk, this.#dv]) buffer.destroy();
+  }
+
   constructor(gpu: Gpu, config: ModelConfig, rows: number, options: PrefixOptions) {
     const n = options.tokens;
     if (!Number.isInteger(n) || n < 1) {

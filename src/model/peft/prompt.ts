@@ -80,6 +80,12 @@ export class PromptAdapter {
    * model's `model.embed_tokens.weight` view) is needed for `initIds`; the
    * rows are copied on the GPU.
    */
+  /** Frees the adapter's parameters and gradients. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
+  }
+
   constructor(gpu: Gpu, config: ModelConfig, options: PromptOptions, embedding?: TensorView) {
     const n = options.tokens;
     if (!Number.isInteger(n) || n < 1) {
