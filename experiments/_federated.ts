@@ -30,6 +30,7 @@ import type { LocalOptimizer } from "../src/fl/local.ts";
 import { DivergenceError, simulate } from "../src/fl/simulator.ts";
 import type { ClientData, FederatedAlgorithm } from "../src/fl/types.ts";
 import { rougeL } from "../src/metrics/rouge_l.ts";
+import { releaseScratch } from "../src/model/ops/_matmul_plan.ts";
 import type { AdapterOptions } from "../src/model/peft/adapter.ts";
 import type { Tokenizer } from "../src/model/tokenizer.ts";
 import type { Sequence } from "../src/model/transformer.ts";
@@ -256,6 +257,8 @@ async function execute(
   const dataset = await loadDataset(context, setting.dataset);
   const gpu = await context.gpu();
   const source = await prepareModel(context, setting.model);
+  // Each run allocates its own matmul scratch, so its peak memory is its own.
+  await releaseScratch(gpu);
   const before = gpu.liveBytes;
   gpu.resetPeak();
   const { model, tokenizer } = await source.create(adapterOf(setting.algorithm));
@@ -339,6 +342,7 @@ async function execute(
     };
   } finally {
     algorithm.destroy?.();
+    model.destroy();
   }
 }
 
