@@ -21,7 +21,7 @@ function escape(text: string): string {
 function header(run: ExperimentRun): string[] {
   const e = run.experiment;
   const lines = [`# ${e.title} — ${e.caption}`, ""];
-  if (e.statement) lines.push(`**Checks:** ${e.statement}`, "");
+  if (e.statement) lines.push(`**Measured:** ${e.statement}`, "");
   const seeds = run.seeds.join(", ");
   lines.push(
     `Scale \`${run.scale}\`, seeds ${seeds}. Reproduce with ` +
