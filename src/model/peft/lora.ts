@@ -213,13 +213,6 @@ export class LoraAdapter {
   }
 
   /** Allocates an adapter for passes of up to `rows` tokens, initialised as PEFT does. */
-  /** Frees the adapter's parameters, gradients and saved activations. */
-  destroy(): void {
-    this.params.vector.destroy();
-    this.grads.vector.destroy();
-    for (const buffer of this.#saved.values()) buffer.destroy();
-    this.#scratch.destroy();
-  }
 
   constructor(gpu: Gpu, config: ModelConfig, rows: number, options: LoraOptions = {}) {
     this.settings = loraSettings(options);
@@ -246,6 +239,14 @@ export class LoraAdapter {
     }
     this.#saved = saved;
     this.#scratch = gpu.buffer(rows * r * 4, "lora.du");
+  }
+
+  /** Frees the adapter's parameters, gradients and saved activations. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
+    for (const buffer of this.#saved.values()) buffer.destroy();
+    this.#scratch.destroy();
   }
 
   /** Whether projection `target` is adapted. */

@@ -85,12 +85,6 @@ export class PrefixAdapter {
   readonly #dv: GPUBuffer;
 
   /** Allocates and initialises a prefix for passes of up to `rows` tokens. */
-  /** Frees the adapter's parameters, gradients and assembled keys and values. */
-  destroy(): void {
-    this.params.vector.destroy();
-    this.grads.vector.destroy();
-    for (const buffer of [...this.#keys, ...this.#values, this.#dk, this.#dv]) buffer.destroy();
-  }
 
   constructor(gpu: Gpu, config: ModelConfig, rows: number, options: PrefixOptions) {
     const n = options.tokens;
@@ -128,6 +122,13 @@ export class PrefixAdapter {
     this.#values = perLayer("prefix.v");
     this.#dk = gpu.buffer(bytes, "prefix.dk");
     this.#dv = gpu.buffer(bytes, "prefix.dv");
+  }
+
+  /** Frees the adapter's parameters, gradients and assembled keys and values. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
+    for (const buffer of [...this.#keys, ...this.#values, this.#dk, this.#dv]) buffer.destroy();
   }
 
   #tensor(name: string): { buffer: GPUBuffer; offset: number } {

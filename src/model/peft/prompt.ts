@@ -80,11 +80,6 @@ export class PromptAdapter {
    * model's `model.embed_tokens.weight` view) is needed for `initIds`; the
    * rows are copied on the GPU.
    */
-  /** Frees the adapter's parameters and gradients. */
-  destroy(): void {
-    this.params.vector.destroy();
-    this.grads.vector.destroy();
-  }
 
   constructor(gpu: Gpu, config: ModelConfig, options: PromptOptions, embedding?: TensorView) {
     const n = options.tokens;
@@ -138,6 +133,12 @@ export class PromptAdapter {
       for (let i = 0; i < n * C; i++) flat[i] = std * stream.normal();
       params.vector.write(flat);
     }
+  }
+
+  /** Frees the adapter's parameters and gradients. */
+  destroy(): void {
+    this.params.vector.destroy();
+    this.grads.vector.destroy();
   }
 
   /** Records the copy of the prompt into rows 0 … n − 1 of the input embeddings `x` [rows, C]. */
