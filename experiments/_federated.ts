@@ -36,6 +36,7 @@ import type { Tokenizer } from "../src/model/tokenizer.ts";
 import type { Sequence } from "../src/model/transformer.ts";
 import type { AllocationRule } from "../src/projection/allocation.ts";
 import { maxTokens, type PaperModel, prepareModel } from "./_models.ts";
+import { sha256Hex } from "../src/experiment/hash.ts";
 
 /** Dataset column-group labels as the paper prints them. */
 export const DATASET_LABELS: Readonly<Record<SuiteName, string>> = {
@@ -209,11 +210,6 @@ function sequencesOf(
     .map((t) => ({ tokens: t.tokens.slice(0, -1), targets: t.labels.slice(1) }));
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * A stable text for a run's identity (object keys sorted).
  *
@@ -239,7 +235,7 @@ export async function runFederated(
   setting: FederatedSetting,
 ): Promise<RunSummary> {
   const key = runKey({ setting, scale: context.scale, seed: context.seed });
-  const name = `runs/${context.scale}/${await sha256(key)}.json`;
+  const name = `runs/${context.scale}/${await sha256Hex(key)}.json`;
   const bytes = await context.artifact(name, async () => {
     const checkpoint = context.checkpoint(name.replace(/\.json$/, ".ckpt"));
     const summary = await execute(context, setting, checkpoint);

@@ -9,6 +9,7 @@
 
 import { defineFigure, type Point, type Scale } from "../src/experiment/define.ts";
 import { type CostMethod, type CostParams, paperSize, roundCosts } from "./_costs.ts";
+import { barPoints } from "./_curves.ts";
 import { roundsToConverge, runFederated, runKey } from "./_federated.ts";
 import { federatedScales } from "./_settings.ts";
 import { table4 } from "./table4.ts";
@@ -71,7 +72,7 @@ export const figure1 = defineFigure<CostParams>({
     METHODS.flatMap((method) =>
       seeds.map((seed) => ({
         key: `figure1/${runKey(params.settings[method])}/paper=open_llama_3b/seed=${seed}`,
-        row: method,
+        row: LABELS[method]!,
         seed,
         run: async (context) => {
           const run = await runFederated(context, params.settings[method]!);
@@ -86,20 +87,7 @@ export const figure1 = defineFigure<CostParams>({
       }))
     ),
   points: (outcomes) =>
-    PANELS.flatMap((p) =>
-      METHODS.map((m) => {
-        const ys = outcomes.filter((o) => o.row === m).map((o) => o.result[p.result] as number);
-        const y = ys.reduce((a, b) => a + b, 0) / ys.length;
-        const std = Math.sqrt(ys.reduce((a, b) => a + (b - y) ** 2, 0) / ys.length);
-        return {
-          panel: p.key,
-          series: LABELS[m]!,
-          x: LABELS[m]!,
-          y,
-          ...(ys.length > 1 ? { std } : {}),
-        };
-      })
-    ),
+    PANELS.flatMap((p) => barPoints(outcomes, p.key, p.result, METHODS.map((m) => LABELS[m]!))),
   paper: paper({
     cost: [2.10, 180.70, 30.30],
     comm: [9.78, 3.91, 3.89],

@@ -6,6 +6,7 @@
  */
 
 import type { ArtifactStore, CachedCell, CellCache } from "../experiment/runner.ts";
+import { sha256Hex } from "../experiment/hash.ts";
 
 /**
  * Writes `text` to `path` atomically: into a temporary file in the same
@@ -71,11 +72,6 @@ export class DirectoryArtifacts implements ArtifactStore {
   }
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** A cell cache with one JSON file per cell, named by the SHA-256 of its key. */
 export class DirectoryCache implements CellCache {
   /** The cache folder. */
@@ -87,7 +83,7 @@ export class DirectoryCache implements CellCache {
   }
 
   async #path(key: string): Promise<string> {
-    return `${this.dir}/${(await sha256(key)).slice(0, 32)}.json`;
+    return `${this.dir}/${(await sha256Hex(key)).slice(0, 32)}.json`;
   }
 
   /** The cached cell for `key`; a missing or unreadable entry is a miss. */
