@@ -13,10 +13,7 @@
 // Sums run in a fixed order: no atomics, bit-reproducible.
 
 override WG: u32 = 16;
-override HAS_STARTS: bool = false;
 override ACCUMULATE: bool = false;
-const HEAD_DIM: u32 = 64u;
-const D4: u32 = HEAD_DIM / 4u;
 
 struct Params {
   T: u32,

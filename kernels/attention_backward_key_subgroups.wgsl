@@ -6,10 +6,7 @@
 // every 8 and subgroupBroadcast hands it to the others. Query ranges per
 // dispatch, ACCUMULATE and the NaN on a cut loop as in attention_backward_key.
 
-override HAS_STARTS: bool = false;
 override ACCUMULATE: bool = false;
-const HEAD_DIM: u32 = 64u;
-const D4: u32 = HEAD_DIM / 4u;
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
 
 struct Params {

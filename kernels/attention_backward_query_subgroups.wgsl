@@ -5,9 +5,6 @@
 // (8 consecutive queries of one head) share every key and value row: each
 // lane loads one vec4 of every 8 and subgroupBroadcast hands it to the others.
 
-override HAS_STARTS: bool = false;
-const HEAD_DIM: u32 = 64u;
-const D4: u32 = HEAD_DIM / 4u;
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
 
 struct Params {
@@ -32,8 +29,6 @@ struct Params {
 @group(0) @binding(8) var<storage, read> starts: array<i32>;         // [T] (HAS_STARTS)
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> lowest: atomic<u32>;
-
 @compute @workgroup_size(8)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -52,19 +47,10 @@ fn main(
   let lane8 = sl & 7u;
   let kvh = h / (p.H / p.Hkv);
   let last = p.past + t;
-  var first = 0u;
-  if (HAS_STARTS) {
-    first = u32(clamp(starts[t], 0, i32(last)));
-    if (lid == 0u) {
-      atomicStore(&lowest, first);
-    }
-    workgroupBarrier();
-    atomicMin(&lowest, first);
-  }
-  var begin = 0u;
-  if (HAS_STARTS) {
-    begin = workgroupUniformLoad(&lowest);
-  }
+  // This query's first key, and the workgroup's (where the shared key loop begins).
+  let range = queryKeyRange(t, last, lid);
+  let first = range.x;
+  let begin = range.y;
   let end = p.past + min(t0 + 8u, p.T);
   var qr: array<vec4<f32>, D4>;
   var gr: array<vec4<f32>, D4>;

@@ -20,9 +20,6 @@
 //   a key loop cut short that way writes NaN instead of a wrong result.
 
 override WG: u32 = 16;
-override HAS_STARTS: bool = false;
-const HEAD_DIM: u32 = 64u;
-const D4: u32 = HEAD_DIM / 4u;
 
 struct Params {
   T: u32,     // queries
@@ -43,8 +40,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> starts: array<i32>;          // [T] (HAS_STARTS)
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> lowest: atomic<u32>;
-
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -61,20 +56,10 @@ fn main(
   let t = min(t0 + lid, p.T - 1u);
   let kvh = h / (p.H / p.Hkv);
   let last = p.past + t;
-  var first = 0u;
-  if (HAS_STARTS) {
-    first = u32(clamp(starts[t], 0, i32(last)));
-    if (lid == 0u) {
-      atomicStore(&lowest, first);
-    }
-    workgroupBarrier();
-    atomicMin(&lowest, first);
-  }
-  // The workgroup's key range, identical in every lane.
-  var begin = 0u;
-  if (HAS_STARTS) {
-    begin = workgroupUniformLoad(&lowest);
-  }
+  // This query's first key, and the workgroup's (where the shared key loop begins).
+  let range = queryKeyRange(t, last, lid);
+  let first = range.x;
+  let begin = range.y;
   let end = p.past + min(t0 + WG, p.T);
   var qr: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;

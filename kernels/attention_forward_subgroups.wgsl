@@ -13,9 +13,6 @@
 // Key ranges as in attention_forward: workgroup-uniform, masked per lane;
 // a key loop cut short by llvmpipe's loop limit writes NaN.
 
-override HAS_STARTS: bool = false;
-const HEAD_DIM: u32 = 64u;
-const D4: u32 = HEAD_DIM / 4u;
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
 
 struct Params {
@@ -37,8 +34,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> starts: array<i32>;          // [T] (HAS_STARTS)
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> lowest: atomic<u32>;
-
 @compute @workgroup_size(8)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -57,19 +52,10 @@ fn main(
   let lane8 = sl & 7u;
   let kvh = h / (p.H / p.Hkv);
   let last = p.past + t;
-  var first = 0u;
-  if (HAS_STARTS) {
-    first = u32(clamp(starts[t], 0, i32(last)));
-    if (lid == 0u) {
-      atomicStore(&lowest, first);
-    }
-    workgroupBarrier();
-    atomicMin(&lowest, first);
-  }
-  var begin = 0u;
-  if (HAS_STARTS) {
-    begin = workgroupUniformLoad(&lowest);
-  }
+  // This query's first key, and the workgroup's (where the shared key loop begins).
+  let range = queryKeyRange(t, last, lid);
+  let first = range.x;
+  let begin = range.y;
   let end = p.past + min(t0 + 8u, p.T);
   var qr: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;

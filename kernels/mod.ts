@@ -14,6 +14,7 @@ export const axpy: Kernel = { name: "axpy", code: axpySource };
 
 // Transformer layer kernels (src/model/ops/) and optimizer kernels (src/optim/).
 import adamUpdateSource from "./adam_update.wgsl" with { type: "text" };
+import attentionCommonSource from "./attention_common.wgsl" with { type: "text" };
 import attentionBackwardKeySource from "./attention_backward_key.wgsl" with { type: "text" };
 import attentionBackwardQuerySource from "./attention_backward_query.wgsl" with { type: "text" };
 import attentionForwardSource from "./attention_forward.wgsl" with { type: "text" };
@@ -53,17 +54,17 @@ export const rope: Kernel = { name: "rope", code: ropeSource };
 /** Causal grouped-KV attention forward (reference: `attentionForwardReference`). */
 export const attentionForward: Kernel = {
   name: "attention_forward",
-  code: attentionForwardSource,
+  code: `${attentionCommonSource}\n${attentionForwardSource}`,
 };
 /** Attention backward, dq and delta (reference: `attentionBackwardReference`). */
 export const attentionBackwardQuery: Kernel = {
   name: "attention_backward_query",
-  code: attentionBackwardQuerySource,
+  code: `${attentionCommonSource}\n${attentionBackwardQuerySource}`,
 };
 /** Attention backward, dk and dv (reference: `attentionBackwardReference`). */
 export const attentionBackwardKey: Kernel = {
   name: "attention_backward_key",
-  code: attentionBackwardKeySource,
+  code: `${attentionCommonSource}\n${attentionBackwardKeySource}`,
 };
 /** SwiGLU `silu(gate) · up` (reference: `swigluForwardReference`). */
 export const swigluForward: Kernel = { name: "swiglu_forward", code: swigluForwardSource };
@@ -224,17 +225,17 @@ import attentionForwardSubgroupsSource from "./attention_forward_subgroups.wgsl"
 /** Attention forward sharing key rows by subgroup broadcasts (reference: `attentionForwardReference`). */
 export const attentionForwardSubgroups: Kernel = {
   name: "attention_forward_subgroups",
-  code: attentionForwardSubgroupsSource,
+  code: `${attentionCommonSource}\n${attentionForwardSubgroupsSource}`,
 };
 /** Attention backward, dq and delta, with subgroup broadcasts (reference: `attentionBackwardReference`). */
 export const attentionBackwardQuerySubgroups: Kernel = {
   name: "attention_backward_query_subgroups",
-  code: attentionBackwardQuerySubgroupsSource,
+  code: `${attentionCommonSource}\n${attentionBackwardQuerySubgroupsSource}`,
 };
 /** Attention backward, dk and dv, with subgroup broadcasts (reference: `attentionBackwardReference`). */
 export const attentionBackwardKeySubgroups: Kernel = {
   name: "attention_backward_key_subgroups",
-  code: attentionBackwardKeySubgroupsSource,
+  code: `${attentionCommonSource}\n${attentionBackwardKeySubgroupsSource}`,
 };
 
 // Zeroth-order federated baselines (src/fl/algorithms/fed_kseed.ts, fed_zo.ts).
