@@ -94,3 +94,115 @@ Deno.test("rmsnorm kernels", async (t) => {
     gpu.destroy();
   }
 });
+
+// eps matters only when a row's mean square is near or below it; every row above has a mean
+// square near 1, so these rows (all zero, ~1e-4 so mean square ~1e-8, and mean square ~eps) pin
+// it. Expected values come from LLaMA's formula written out here, not from the repository's
+// reference, so a change to the kernel and the reference together is still caught.
+Deno.test("rmsnorm kernels keep eps on tiny and all-zero rows", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    /** Per element: |actual − expected| ≤ bound, and actual finite. */
+    const assertWithin = (
+      actual: ArrayLike<number>,
+      expected: ArrayLike<number>,
+      bound: ArrayLike<number>,
+      label: string,
+    ) => {
+      assert.equal(actual.length, expected.length, `${label}: length`);
+      for (let i = 0; i < actual.length; i++) {
+        const [a, e, b] = [actual[i]!, expected[i]!, bound[i]!];
+        assert.ok(Number.isFinite(a), `${label}[${i}]: ${a} is not finite (expected ${e})`);
+        assert.ok(
+          Math.abs(a - e) <= b,
+          `${label}[${i}]: ${a} vs ${e} (|diff| ${Math.abs(a - e)} > ${b})`,
+        );
+      }
+    };
+    // The model's eps values (presets use 1e-5 and 1e-6; 1e-5 is also the op's default). C = 8:
+    // the vec4 backward kernel; C = 5: the scalar one.
+    for (const [eps, C] of [[1e-5, 8], [1e-6, 8], [1e-5, 5], [undefined, 5]] as const) {
+      const T = 4;
+      const e = eps ?? 1e-5;
+      const zero = new Float32Array(C);
+      const x = new Float32Array([
+        ...zero,
+        ...randomF32(`rms/eps/tiny/${C}`, C, 1e-4), // mean square ~1e-8 ≪ eps
+        ...randomF32(`rms/eps/near/${C}`, C, Math.sqrt(e)), // mean square ~eps
+        ...zero,
+      ]);
+      const w = randomF32(`rms/eps/w/${C}`, C);
+      const dy = randomF32(`rms/eps/dy/${T}x${C}`, T * C);
+      const shape = eps === undefined ? { T, C } : { T, C, eps };
+      // rstd[t] = 1 / sqrt(mean(x[t]²) + eps), y = x · rstd · w, in double precision.
+      const rstd = Array.from({ length: T }, (_, t) => {
+        let ss = 0;
+        for (let c = 0; c < C; c++) ss += x[t * C + c]! ** 2;
+        return 1 / Math.sqrt(ss / C + e);
+      });
+      const y = Array.from(x, (v, i) => (v * rstd[Math.floor(i / C)]!) * w[i % C]!);
+      // A few f32 roundings on top of the C-term mean square, relative to each value.
+      const rel = (C + 8) * 4 * F32_EPS;
+      const gpuForward = async () => {
+        const [yb, rb] = [gpu.buffer(T * C * 4), gpu.buffer(T * 4)];
+        await rmsnormForward(gpu, { y: yb, rstd: rb, x: gpu.upload(x), w: gpu.upload(w) }, shape);
+        return await readAll(gpu, [[yb, T * C], [rb, T]]);
+      };
+      const label = `eps=${eps ?? "default"} C=${C}`;
+
+      await t.step(`forward matches x / sqrt(mean(x²) + eps) · w, ${label}`, async () => {
+        const [gy, gr] = await gpuForward();
+        assertWithin(gr!, rstd, rstd.map((r) => rel * r), "rstd");
+        assertWithin(gy!, y, y.map((v) => rel * Math.abs(v)), "y");
+        // All-zero rows: rstd = 1/sqrt(eps), y exactly zero.
+        for (const row of [0, 3]) {
+          assert.ok(Math.abs(gr![row]! - 1 / Math.sqrt(e)) <= rel / Math.sqrt(e), `rstd[${row}]`);
+          for (let c = 0; c < C; c++) {
+            assert.ok(gy![row * C + c] === 0, `y[${row}, ${c}] = ${gy![row * C + c]}, not 0`);
+          }
+        }
+      });
+
+      await t.step(`backward matches the gradient of that formula, ${label}`, async () => {
+        // dx_i = r·w_i·dy_i − r³/C · x_i · Σ_j w_j·dy_j·x_j;  dw_i = Σ_t dy[t, i]·x[t, i]·r_t,
+        // with bounds of a few roundings of each term's magnitude.
+        const dxWant = new Float64Array(T * C);
+        const dxBound = new Float64Array(T * C);
+        const dwWant = new Float64Array(C);
+        const dwBound = new Float64Array(C);
+        for (let t = 0; t < T; t++) {
+          const r = rstd[t]!;
+          let s = 0;
+          let sAbs = 0;
+          for (let c = 0; c < C; c++) {
+            s += w[c]! * dy[t * C + c]! * x[t * C + c]!;
+            sAbs += Math.abs(w[c]! * dy[t * C + c]! * x[t * C + c]!);
+          }
+          for (let c = 0; c < C; c++) {
+            const i = t * C + c;
+            const first = r * w[c]! * dy[i]!;
+            const second = (r ** 3 / C) * x[i]!;
+            dxWant[i] = first - second * s;
+            dxBound[i] = rel * (Math.abs(first) + Math.abs(second) * sAbs);
+            dwWant[c]! += dy[i]! * x[i]! * r;
+            dwBound[c]! += (T + 8) * 4 * F32_EPS * Math.abs(dy[i]! * x[i]! * r);
+          }
+        }
+        // The whole chain: the GPU forward's rstd feeds the GPU backward.
+        const [, gr] = await gpuForward();
+        const dx = gpu.buffer(T * C * 4);
+        const dw = gpu.upload(new Float32Array(C));
+        await rmsnormBackward(
+          gpu,
+          { dx, dw, dy: gpu.upload(dy), x: gpu.upload(x), w: gpu.upload(w), rstd: gpu.upload(gr!) },
+          shape,
+        );
+        const [gdx, gdw] = await readAll(gpu, [[dx, T * C], [dw, C]]);
+        assertWithin(gdx!, dxWant, dxBound, "dx");
+        assertWithin(gdw!, dwWant, dwBound, "dw");
+      });
+    }
+  } finally {
+    gpu.destroy();
+  }
+});

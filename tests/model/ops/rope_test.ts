@@ -107,3 +107,89 @@ Deno.test("rope kernels", async (t) => {
     gpu.destroy();
   }
 });
+
+// The cases above compare the kernel with the repository's reference only, so flipping the
+// rotation (or pairing i with i + 1) in both at once would go unnoticed. Here the expected values
+// are Hugging Face LLaMA's `rotate_half` convention written out in the test: for i < half = D/2,
+// angle = pos · θ^(−2i/D), out[i] = x[i]·cos − x[i+half]·sin, out[i+half] = x[i+half]·cos + x[i]·sin;
+// the backward pass is the transpose, the rotation by −angle.
+Deno.test("rope kernels follow Hugging Face's rotate_half convention", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    const [cos1, sin1] = [0.5403023058681398, 0.8414709848078965]; // cos 1, sin 1
+    const [cosC, sinC] = [0.9999500004166653, 0.009999833334166664]; // cos 0.01, sin 0.01
+    /** Runs the GPU pass on x [T, heads, D] at positions offset + t. */
+    const run = async (
+      pass: typeof ropeForward,
+      x: readonly number[],
+      shape: { T: number; heads: number; headDim: number; offset?: number; theta?: number },
+    ) => {
+      const maxPositions = 16;
+      const table = ropeTable(gpu, { headDim: shape.headDim, maxPositions, theta: shape.theta });
+      const buffer = gpu.upload(new Float32Array(x));
+      await pass(gpu, { x: buffer, table }, { ...shape, maxPositions });
+      return Array.from(await readF32(gpu, buffer, x.length));
+    };
+    // The table's f32 angles and cos/sin, and two f32 products and a sum per value.
+    const tol = { atol: 16 * F32_EPS };
+
+    await t.step("D = 4, position 1, θ = 10000: literal values", async () => {
+      // One token at position 1, four heads: each unit vector. inv_freq = [1, 0.01], so pair 0
+      // (components 0 and 2) turns by 1 radian and pair 1 (components 1 and 3) by 0.01.
+      const x = [1, 0, 0, 0, /**/ 0, 0, 1, 0, /**/ 0, 1, 0, 0, /**/ 0, 0, 0, 1];
+      const shape = { T: 1, heads: 4, headDim: 4, offset: 1, theta: 10000 };
+      assertClose(
+        await run(ropeForward, x, shape),
+        [
+          ...[cos1, 0, sin1, 0],
+          ...[-sin1, 0, cos1, 0],
+          ...[0, cosC, 0, sinC],
+          ...[0, -sinC, 0, cosC],
+        ],
+        tol,
+        "forward",
+      );
+      // The backward pass turns the other way (Rᵀ = R(−angle)).
+      assertClose(
+        await run(ropeBackward, x, shape),
+        [
+          ...[cos1, 0, -sin1, 0],
+          ...[sin1, 0, cos1, 0],
+          ...[0, cosC, 0, -sinC],
+          ...[0, sinC, 0, cosC],
+        ],
+        tol,
+        "backward",
+      );
+    });
+
+    await t.step("random heads match the formula, forward and backward", async () => {
+      // D = 8: the pairs are (0, 4), (1, 5), (2, 6), (3, 7), not (0, 1), (2, 3), …
+      const [T, heads, D, offset, theta] = [5, 3, 8, 2, 10000];
+      const half = D / 2;
+      const x = Array.from(randomF32("rope/hf/x", T * heads * D));
+      const expected = (sign: 1 | -1) => {
+        const out = new Array<number>(x.length);
+        for (let t = 0; t < T; t++) {
+          for (let h = 0; h < heads; h++) {
+            const base = (t * heads + h) * D;
+            for (let i = 0; i < half; i++) {
+              const angle = sign * (offset + t) * theta ** (-2 * i / D);
+              const [a, b] = [x[base + i]!, x[base + i + half]!];
+              out[base + i] = a * Math.cos(angle) - b * Math.sin(angle);
+              out[base + i + half] = b * Math.cos(angle) + a * Math.sin(angle);
+            }
+          }
+        }
+        return out;
+      };
+      const shape = { T, heads, headDim: D, offset, theta };
+      // Values up to ~4 and angles up to 6 rad (the f32 angle is off by ~1 ulp).
+      const loose = { atol: 4 * 16 * F32_EPS * 6 };
+      assertClose(await run(ropeForward, x, shape), expected(1), loose, "forward");
+      assertClose(await run(ropeBackward, x, shape), expected(-1), loose, "backward");
+    });
+  } finally {
+    gpu.destroy();
+  }
+});
