@@ -45,7 +45,8 @@ export interface TokenizedExample {
  *
  * @example
  * ```ts
- * import { ByteTokenizer, tokenizeExample } from "../../mod.ts";
+ * import { tokenizeExample } from "./batch.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
  * const ex = { instruction: "Echo.", input: "hi", output: "hi", label: "echo" };
  * const t = tokenizeExample(ex, new ByteTokenizer(), { template: "compact", maxLength: 64 });
  * console.log(t.promptTokens, t.responseTokens); // 39 3
@@ -88,7 +89,8 @@ export function tokenizeExample(
  *
  * @example
  * ```ts
- * import { ByteTokenizer, promptTokens } from "../../mod.ts";
+ * import { promptTokens } from "./batch.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
  * const ex = { instruction: "Hi", input: "", output: "", label: "x" };
  * console.log(promptTokens(ex, new ByteTokenizer(), "compact").length); // 26
  * ```
@@ -128,7 +130,8 @@ export interface PackedRow {
  *
  * @example
  * ```ts
- * import { ByteTokenizer, packStep, tokenizeExample } from "../../mod.ts";
+ * import { packStep, tokenizeExample } from "./batch.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
  * const tok = new ByteTokenizer();
  * const ex = { instruction: "Echo.", input: "a", output: "a", label: "echo" };
  * const t = tokenizeExample(ex, tok, { template: "compact", maxLength: 64 });
@@ -199,7 +202,7 @@ export function packStep(
  *
  * @example
  * ```ts
- * import { accumulationSteps } from "../../mod.ts";
+ * import { accumulationSteps } from "./batch.ts";
  * console.log(accumulationSteps([4, 2, 7], 2, 2)); // [[4, 2], [7, 4]]
  * ```
  */

@@ -59,7 +59,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { exampleBytes } from "../../mod.ts";
+ * import { exampleBytes } from "./example.ts";
  * console.log(exampleBytes({ instruction: "é", input: "ab", output: "c", label: "x" })); // 5
  * ```
  */
@@ -73,7 +73,7 @@ export function exampleBytes(example: Example): number {
  *
  * @example
  * ```ts
- * import { federatedDataset } from "../../mod.ts";
+ * import { federatedDataset } from "./example.ts";
  * const ex = { instruction: "Add 1.", input: "2", output: "3", label: "add" };
  * const ds = federatedDataset({
  *   name: "toy", clients: [[ex], [ex, ex]], clientLabels: ["a", "b"], test: [ex], template: "compact",

@@ -55,7 +55,7 @@ const BODY_NO_INPUT = "\n\n### Instruction:\n{instruction}\n\n### Response:";
  *
  * @example
  * ```ts
- * import { TEMPLATES } from "../../mod.ts";
+ * import { TEMPLATES } from "./templates.ts";
  * console.log(TEMPLATES.ni.withInput.split("\n\n")[1]); // "### Instruction:\n{instruction}"
  * ```
  */
@@ -98,7 +98,7 @@ export const TEMPLATES: Readonly<Record<TemplateId, PromptTemplate>> = {
  *
  * @example
  * ```ts
- * import { renderPrompt } from "../../mod.ts";
+ * import { renderPrompt } from "./templates.ts";
  * console.log(renderPrompt("compact", { instruction: "Add 1.", input: "2" }));
  * // prints "Instruction: Add 1.\nInput: 2\nResponse:"
  * ```
@@ -123,7 +123,7 @@ export function renderPrompt(
  *
  * @example
  * ```ts
- * import { printedTemplate } from "../../mod.ts";
+ * import { printedTemplate } from "./templates.ts";
  * console.log(printedTemplate("ni").endsWith("### Instruction: { }  ### Input: { }  ### Response:")); // true
  * ```
  */

@@ -22,7 +22,7 @@ export type Scale = "smoke" | "default" | "paper";
  *
  * @example
  * ```ts
- * import { SCALES } from "../../mod.ts";
+ * import { SCALES } from "./define.ts";
  * console.log(SCALES); // ["smoke", "default", "paper"]
  * ```
  */
@@ -307,7 +307,7 @@ function validateCommon<P>(spec: ExperimentCommon<P>): void {
  *
  * @example
  * ```ts
- * import { defineTable } from "../../mod.ts";
+ * import { defineTable } from "./define.ts";
  * const squares = defineTable({
  *   id: "squares",
  *   title: "Squares",
@@ -346,7 +346,7 @@ export function defineTable<P>(spec: Omit<TableSpec<P>, "kind">): TableSpec<P> {
  *
  * @example
  * ```ts
- * import { defineFigure } from "../../mod.ts";
+ * import { defineFigure } from "./define.ts";
  * const line = defineFigure({
  *   id: "line",
  *   title: "A line",

@@ -55,7 +55,7 @@ export interface ArtifactStore {
  *
  * @example
  * ```ts
- * import { MemoryArtifacts } from "../../mod.ts";
+ * import { MemoryArtifacts } from "./runner.ts";
  * const store = new MemoryArtifacts();
  * await store.set("base/ci", new Uint8Array([1, 2]));
  * console.log(await store.get("base/ci")); // Uint8Array(2) [1, 2]
@@ -84,7 +84,7 @@ export class MemoryArtifacts implements ArtifactStore {
  *
  * @example
  * ```ts
- * import { MemoryCache } from "../../mod.ts";
+ * import { MemoryCache } from "./runner.ts";
  * const cache = new MemoryCache();
  * await cache.set({ key: "k", result: { x: 1 }, seconds: 0.1 });
  * console.log((await cache.get("k"))?.result); // { x: 1 }
@@ -174,7 +174,7 @@ export interface ExperimentRun {
  *
  * @example
  * ```ts
- * import { ScaleUnavailableError } from "../../mod.ts";
+ * import { ScaleUnavailableError } from "./runner.ts";
  * console.log(new ScaleUnavailableError("table3", "paper", ["smoke"]).message);
  * // Cannot run table3 at scale "paper": it is defined for smoke only
  * ```
@@ -225,7 +225,8 @@ function assertResult(cell: Cell, result: unknown): asserts result is CellResult
  *
  * @example
  * ```ts
- * import { defineTable, runExperiment } from "../../mod.ts";
+ * import { runExperiment } from "./runner.ts";
+ * import { defineTable } from "./define.ts";
  * const table = defineTable({
  *   id: "twice",
  *   title: "Twice",

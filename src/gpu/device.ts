@@ -19,7 +19,7 @@ export type Backend = "vulkan" | "gl" | "metal" | "dx12";
  *
  * @example
  * ```ts
- * import { BACKENDS } from "../../mod.ts";
+ * import { BACKENDS } from "./device.ts";
  * console.log(BACKENDS.includes("gl")); // true
  * ```
  */
@@ -72,7 +72,7 @@ export interface DeviceInfo {
  *
  * @example
  * ```ts
- * import { NoAdapterError } from "../../mod.ts";
+ * import { NoAdapterError } from "./device.ts";
  * console.log(new NoAdapterError("no adapter was found").message.includes("mesa-vulkan-drivers")); // true
  * ```
  */
@@ -97,7 +97,8 @@ export class NoAdapterError extends Error {
  *
  * @example
  * ```ts
- * import { Gpu, GpuError } from "../../mod.ts";
+ * import { GpuError } from "./device.ts";
+ * import { Gpu } from "./gpu.ts";
  * const gpu = await Gpu.create();
  * try {
  *   await gpu.pipelines.get({ name: "bad", code: "fn main( {" });

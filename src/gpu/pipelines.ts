@@ -37,7 +37,7 @@ function formatMessages(messages: readonly GPUCompilationMessage[]): string {
  *
  * @example
  * ```ts
- * import { Gpu } from "../../mod.ts";
+ * import { Gpu } from "./gpu.ts";
  * const gpu = await Gpu.create();
  * const kernel = {
  *   name: "noop",

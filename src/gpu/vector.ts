@@ -40,7 +40,8 @@ export interface VectorOptions {
  *
  * @example
  * ```ts
- * import { defaultChunkElements, Gpu } from "../../mod.ts";
+ * import { defaultChunkElements } from "./vector.ts";
+ * import { Gpu } from "./gpu.ts";
  * const gpu = await Gpu.create();
  * console.log(defaultChunkElements(gpu)); // 33554432 on llvmpipe (128 MiB bindings)
  * gpu.destroy();
@@ -56,7 +57,8 @@ export function defaultChunkElements(gpu: Gpu): number {
  *
  * @example
  * ```ts
- * import { Gpu, GpuVector } from "../../mod.ts";
+ * import { GpuVector } from "./vector.ts";
+ * import { Gpu } from "./gpu.ts";
  * const gpu = await Gpu.create();
  * const v = GpuVector.from(gpu, new Float32Array([1, 2, 3, 4, 5]), { chunkElements: 4 });
  * console.log(v.chunks.length, await v.read()); // 2 Float32Array [1, 2, 3, 4, 5]

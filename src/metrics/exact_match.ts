@@ -14,7 +14,7 @@ const FINAL = /####\s*\$?\s*(-?[\d,]*\.?\d+)/g;
  *
  * @example
  * ```ts
- * import { finalAnswer } from "../../mod.ts";
+ * import { finalAnswer } from "./exact_match.ts";
  * console.log(finalAnswer("2 + 3 = <<2+3=5>>5\n#### 1,005")); // "1005"
  * ```
  */
@@ -31,7 +31,7 @@ export function finalAnswer(text: string): string | null {
  *
  * @example
  * ```ts
- * import { exactMatch } from "../../mod.ts";
+ * import { exactMatch } from "./exact_match.ts";
  * console.log(exactMatch("... #### 12", "So 12.\n#### 12"), exactMatch("12", "#### 12")); // 1 0
  * ```
  */
@@ -45,7 +45,7 @@ export function exactMatch(hypothesis: string, reference: string): number {
  *
  * @example
  * ```ts
- * import { meanExactMatch } from "../../mod.ts";
+ * import { meanExactMatch } from "./exact_match.ts";
  * console.log(meanExactMatch(["#### 1", "#### 3"], ["#### 1", "#### 2"])); // 0.5
  * ```
  */

@@ -13,7 +13,7 @@ import { IGNORE_INDEX } from "../model/ops/cross_entropy.ts";
  *
  * @example
  * ```ts
- * import { meanResponseLoss } from "../../mod.ts";
+ * import { meanResponseLoss } from "./loss.ts";
  * console.log(meanResponseLoss([9, 1, 3], new Int32Array([-100, 5, 6]))); // 2
  * ```
  */
@@ -52,7 +52,7 @@ export interface EvalLoss {
  *
  * @example
  * ```ts
- * import { evalLoss } from "../../mod.ts";
+ * import { evalLoss } from "./loss.ts";
  * console.log(evalLoss([1, NaN, 3])); // { mean: 2, counted: 2, skippedNaN: 1 }
  * ```
  */

@@ -38,7 +38,7 @@ const PY_WHITESPACE = new RegExp(
  *
  * @example
  * ```ts
- * import { rougeSentences } from "../../mod.ts";
+ * import { rougeSentences } from "./rouge_l.ts";
  * console.log(rougeSentences("A  b. c.. ")); // ["A b", "c", ""]
  * ```
  */
@@ -94,7 +94,7 @@ export interface RougeLScore {
  *
  * @example
  * ```ts
- * import { rougeLScore } from "../../mod.ts";
+ * import { rougeLScore } from "./rouge_l.ts";
  * console.log(rougeLScore("the cat sat", "the cat")); // { f: 0.7999999952000001, p: 0.6666666666666666, r: 1, lcs: 2, hypWords: 3, refWords: 2 }
  * ```
  */
@@ -123,7 +123,7 @@ export function rougeLScore(hypothesis: string, reference: string): RougeLScore 
  *
  * @example
  * ```ts
- * import { rougeL } from "../../mod.ts";
+ * import { rougeL } from "./rouge_l.ts";
  * console.log(rougeL("a b c", "a c"), rougeL("", "a")); // 0.7999999952000001 0
  * ```
  */
@@ -137,7 +137,7 @@ export function rougeL(hypothesis: string, reference: string): number {
  *
  * @example
  * ```ts
- * import { meanRougeL } from "../../mod.ts";
+ * import { meanRougeL } from "./rouge_l.ts";
  * console.log(meanRougeL(["a", ""], ["a", "b"])); // 0.4999999975
  * ```
  */

@@ -66,7 +66,7 @@ const HF_NAMES: Readonly<Record<keyof ModelConfig, string>> = {
  *
  * @example
  * ```ts
- * import { validateConfig } from "../../mod.ts";
+ * import { validateConfig } from "./config.ts";
  * try {
  *   validateConfig({
  *     hiddenSize: 30, numLayers: 1, numHeads: 4, numKvHeads: 4, intermediateSize: 64,
@@ -135,7 +135,8 @@ function checkConfig(config: ModelConfig, action: string): ModelConfig {
  *
  * @example
  * ```ts
- * import { headDim, PRESETS } from "../../mod.ts";
+ * import { headDim } from "./config.ts";
+ * import { PRESETS } from "./presets.ts";
  * console.log(headDim(PRESETS["llama-2-7b"])); // 128
  * ```
  */
@@ -153,7 +154,8 @@ export function headDim(config: ModelConfig): number {
  *
  * @example
  * ```ts
- * import { parameterCount, PRESETS } from "../../mod.ts";
+ * import { parameterCount } from "./config.ts";
+ * import { PRESETS } from "./presets.ts";
  * console.log(parameterCount(PRESETS["llama-2-7b"])); // 6738415616
  * ```
  */
@@ -186,7 +188,7 @@ function hfDefaults(json: Record<string, unknown>): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { configFromHf } from "../../mod.ts";
+ * import { configFromHf } from "./config.ts";
  * const config = configFromHf({
  *   model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4,
  *   intermediate_size: 172, vocab_size: 100,
@@ -238,7 +240,8 @@ export function configFromHf(json: unknown, source = "config.json"): ModelConfig
  *
  * @example
  * ```ts
- * import { configToHf, PRESETS } from "../../mod.ts";
+ * import { configToHf } from "./config.ts";
+ * import { PRESETS } from "./presets.ts";
  * const json = configToHf(PRESETS.ci, { bos_token_id: 256, eos_token_id: 257 });
  * console.log(json.hidden_size, json.num_key_value_heads, json.bos_token_id); // 32 2 256
  * ```
@@ -266,7 +269,8 @@ export function configToHf(
  *
  * @example
  * ```ts
- * import { PRESETS, sameConfig } from "../../mod.ts";
+ * import { sameConfig } from "./config.ts";
+ * import { PRESETS } from "./presets.ts";
  * console.log(sameConfig(PRESETS.ci, { ...PRESETS.ci }), sameConfig(PRESETS.ci, PRESETS.default));
  * // prints: true false
  * ```

@@ -58,7 +58,7 @@ export function releaseKvCache(model: Transformer): void {
  *
  * @example
  * ```ts
- * import { argmaxReference } from "../../mod.ts";
+ * import { argmaxReference } from "./generate.ts";
  * console.log(argmaxReference([1, 5, 5, 2])); // 1 (ties go to the lowest index)
  * ```
  */
@@ -74,7 +74,10 @@ export function argmaxReference(values: ArrayLike<number>): number {
  *
  * @example
  * ```ts
- * import { generate, Gpu, PRESETS, Transformer } from "../../mod.ts";
+ * import { generate } from "./generate.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * import { Transformer } from "./transformer.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 16 });
  * const ids = await generate(model, [256, 72], { maxNewTokens: 4 });

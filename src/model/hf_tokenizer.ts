@@ -22,7 +22,7 @@ import type { Tokenizer } from "./tokenizer.ts";
  *
  * @example
  * ```ts
- * import { TOKENIZER_FILE } from "../../mod.ts";
+ * import { TOKENIZER_FILE } from "./hf_tokenizer.ts";
  * console.log(TOKENIZER_FILE); // tokenizer.json
  * ```
  */
@@ -32,7 +32,7 @@ export const TOKENIZER_FILE = "tokenizer.json";
  *
  * @example
  * ```ts
- * import { TOKENIZER_CONFIG_FILE } from "../../mod.ts";
+ * import { TOKENIZER_CONFIG_FILE } from "./hf_tokenizer.ts";
  * console.log(TOKENIZER_CONFIG_FILE); // tokenizer_config.json
  * ```
  */
@@ -65,7 +65,7 @@ function tokenContent(value: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { HfTokenizer } from "../../mod.ts";
+ * import { HfTokenizer } from "./hf_tokenizer.ts";
  * const tok = new HfTokenizer({
  *   version: "1.0",
  *   added_tokens: [
@@ -152,7 +152,7 @@ export class HfTokenizer implements Tokenizer {
    *
    * @example
    * ```ts
-   * import { HfTokenizer } from "../../mod.ts";
+   * import { HfTokenizer } from "./hf_tokenizer.ts";
    * try {
    *   await HfTokenizer.load("/nonexistent");
    * } catch (error) {

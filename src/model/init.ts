@@ -26,7 +26,10 @@ export interface InitOptions {
  *
  * @example
  * ```ts
- * import { initParameters, parameterLayout, PRESETS, RandomStream } from "../../mod.ts";
+ * import { initParameters } from "./init.ts";
+ * import { RandomStream } from "../random/stream.ts";
+ * import { parameterLayout } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const layout = parameterLayout(PRESETS.ci);
  * const flat = initParameters(layout, new RandomStream(1, "model/init"));
  * console.log(flat[layout.slot("model.norm.weight").offset]); // 1

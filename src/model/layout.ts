@@ -24,7 +24,8 @@ import { defaultChunkElements, GpuVector } from "../gpu/vector.ts";
  *
  * @example
  * ```ts
- * import { parameterLayout, PRESETS, TENSOR_ALIGNMENT } from "../../mod.ts";
+ * import { parameterLayout, TENSOR_ALIGNMENT } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const layout = parameterLayout(PRESETS.ci);
  * console.log(layout.tensors.every((t) => t.offset % TENSOR_ALIGNMENT === 0)); // true
  * ```
@@ -56,7 +57,8 @@ export interface TensorShape {
  *
  * @example
  * ```ts
- * import { PRESETS, tensorShapes } from "../../mod.ts";
+ * import { tensorShapes } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const shapes = tensorShapes(PRESETS.ci);
  * console.log(shapes.length, shapes[2]!.name, shapes[2]!.shape); // 21 model.layers.0.self_attn.k_proj.weight [16, 32]
  * ```
@@ -135,7 +137,8 @@ function alignUp(n: number): number {
  *
  * @example
  * ```ts
- * import { parameterLayout, PRESETS } from "../../mod.ts";
+ * import { parameterLayout } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const layout = parameterLayout(PRESETS.ci);
  * const q = layout.slot("model.layers.0.self_attn.q_proj.weight");
  * console.log(q.offset, q.numel, layout.numParameters); // 8320 1024 39776
@@ -218,7 +221,10 @@ export interface TensorView extends TensorSlot {
  *
  * @example
  * ```ts
- * import { Gpu, GpuVector, parameterLayout, PRESETS, tensorViews } from "../../mod.ts";
+ * import { parameterLayout, tensorViews } from "./layout.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
+ * import { PRESETS } from "./presets.ts";
  * const gpu = await Gpu.create();
  * const layout = parameterLayout(PRESETS.ci);
  * const grads = GpuVector.create(gpu, layout.length);
@@ -283,7 +289,9 @@ export interface Parameters {
  *
  * @example
  * ```ts
- * import { createParameters, Gpu, PRESETS } from "../../mod.ts";
+ * import { createParameters } from "./layout.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
  * const gpu = await Gpu.create();
  * const params = createParameters(gpu, PRESETS.ci);
  * const view = params.views.get("model.layers.1.mlp.down_proj.weight")!;
@@ -335,7 +343,8 @@ export function layoutVector(gpu: Gpu, layout: ParameterLayout, label: string): 
  *
  * @example
  * ```ts
- * import { parameterLayout, PRESETS, writeTensor } from "../../mod.ts";
+ * import { parameterLayout, writeTensor } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const layout = parameterLayout(PRESETS.ci);
  * const flat = new Float32Array(layout.length);
  * writeTensor(flat, layout, "model.norm.weight", new Float32Array(32).fill(1));
@@ -363,7 +372,8 @@ export function writeTensor(
  *
  * @example
  * ```ts
- * import { parameterLayout, PRESETS, readTensor } from "../../mod.ts";
+ * import { parameterLayout, readTensor } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
  * const layout = parameterLayout(PRESETS.ci);
  * console.log(readTensor(new Float32Array(layout.length), layout, "model.norm.weight").length); // 32
  * ```

@@ -139,7 +139,8 @@ const LLAMA_2_13B: ModelConfig = {
  *
  * @example
  * ```ts
- * import { parameterCount, PRESETS } from "../../mod.ts";
+ * import { PRESETS } from "./presets.ts";
+ * import { parameterCount } from "./config.ts";
  * console.log(PRESETS.default.hiddenSize, parameterCount(PRESETS.default)); // 256 3297024
  * ```
  */
@@ -157,7 +158,7 @@ export const PRESETS: Readonly<Record<PresetName, ModelConfig>> = Object.freeze(
  *
  * @example
  * ```ts
- * import { preset } from "../../mod.ts";
+ * import { preset } from "./presets.ts";
  * console.log(preset("open_llama_3b").numLayers); // 26
  * ```
  */

@@ -25,7 +25,7 @@ import type { Sequence, Transformer } from "./transformer.ts";
  *
  * @example
  * ```ts
- * import { PRETRAIN_CORPUS_SEED } from "../../mod.ts";
+ * import { PRETRAIN_CORPUS_SEED } from "./pretrain.ts";
  * console.log(PRETRAIN_CORPUS_SEED); // 1000003
  * ```
  */
@@ -47,7 +47,8 @@ export interface CorpusOptions {
  *
  * @example
  * ```ts
- * import { ByteTokenizer, pretrainCorpus } from "../../mod.ts";
+ * import { pretrainCorpus } from "./pretrain.ts";
+ * import { ByteTokenizer } from "./tokenizer.ts";
  * const rows = pretrainCorpus(new ByteTokenizer(), { scale: "smoke", rowTokens: 64 });
  * console.log(rows[0]!.tokens.length, rows[0]!.targets[0] === rows[0]!.tokens[1]); // 64 true
  * ```
@@ -100,7 +101,7 @@ export interface PretrainOptions {
  *
  * @example
  * ```ts
- * import { pretrainSchedule } from "../../mod.ts";
+ * import { pretrainSchedule } from "./pretrain.ts";
  * console.log(pretrainSchedule(0, 100, 1), pretrainSchedule(100, 100, 1)); // 0.2 0.1
  * ```
  */
@@ -117,7 +118,11 @@ export function pretrainSchedule(step: number, steps: number, peak: number): num
  *
  * @example
  * ```ts
- * import { ByteTokenizer, Gpu, PRESETS, pretrain, pretrainCorpus, Transformer } from "../../mod.ts";
+ * import { pretrain, pretrainCorpus } from "./pretrain.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * import { ByteTokenizer } from "./tokenizer.ts";
+ * import { Transformer } from "./transformer.ts";
  * const gpu = await Gpu.create();
  * const rows = pretrainCorpus(new ByteTokenizer(), { scale: "smoke", rowTokens: 16 });
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 16 });

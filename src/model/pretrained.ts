@@ -16,7 +16,10 @@ import { Transformer, type TransformerOptions } from "./transformer.ts";
  *
  * @example
  * ```ts
- * import { Gpu, loadTransformer, PRESETS, saveTransformer, Transformer } from "../../mod.ts";
+ * import { loadTransformer, saveTransformer } from "./pretrained.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * import { Transformer } from "./transformer.ts";
  * const gpu = await Gpu.create();
  * const dir = await Deno.makeTempDir();
  * await saveTransformer(await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8, seed: 4 }), dir);
@@ -43,7 +46,10 @@ export async function loadTransformer(
  *
  * @example
  * ```ts
- * import { Gpu, PRESETS, saveTransformer, Transformer } from "../../mod.ts";
+ * import { saveTransformer } from "./pretrained.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * import { Transformer } from "./transformer.ts";
  * const gpu = await Gpu.create();
  * const dir = await Deno.makeTempDir();
  * await saveTransformer(await Transformer.create(gpu, PRESETS.ci, { maxTokens: 4 }), dir);

@@ -76,7 +76,7 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
  *
  * @example
  * ```ts
- * import { safetensorsHeaderLength, writeSafetensors } from "../../mod.ts";
+ * import { safetensorsHeaderLength, writeSafetensors } from "./safetensors.ts";
  * const bytes = writeSafetensors(new Map());
  * console.log(safetensorsHeaderLength(bytes, bytes.length)); // 32
  * ```
@@ -114,7 +114,7 @@ function fail(source: string, reason: string, type: "type" | "range" = "type"): 
  *
  * @example
  * ```ts
- * import { parseSafetensorsHeader, writeSafetensors } from "../../mod.ts";
+ * import { parseSafetensorsHeader, writeSafetensors } from "./safetensors.ts";
  * const bytes = writeSafetensors(new Map([["w", { shape: [2], data: new Float32Array([1, 2]) }]]));
  * const header = parseSafetensorsHeader(bytes);
  * console.log(header.entries[0]); // { name: "w", dtype: "F32", shape: [2], begin: 0, end: 8 }
@@ -222,7 +222,7 @@ function halfTable(): Float32Array {
  *
  * @example
  * ```ts
- * import { decodeTensor } from "../../mod.ts";
+ * import { decodeTensor } from "./safetensors.ts";
  * const entry = { name: "h", dtype: "F16", shape: [2], begin: 0, end: 4 };
  * console.log(decodeTensor(entry, new Uint8Array([0x00, 0x3c, 0x00, 0xc0]))); // Float32Array [1, -2]
  * ```
@@ -265,7 +265,7 @@ export function decodeTensor(
  *
  * @example
  * ```ts
- * import { readSafetensors, writeSafetensors } from "../../mod.ts";
+ * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
  * const bytes = writeSafetensors(new Map([["w", { shape: [1, 2], data: new Float32Array([3, 4]) }]]));
  * const { tensors } = readSafetensors(bytes);
  * console.log(tensors.get("w")); // { dtype: "F32", shape: [1, 2], data: Float32Array [3, 4] }
@@ -295,7 +295,7 @@ export function readSafetensors(
  *
  * @example
  * ```ts
- * import { writeSafetensors } from "../../mod.ts";
+ * import { writeSafetensors } from "./safetensors.ts";
  * const bytes = writeSafetensors(new Map([["w", { shape: [2], data: new Float32Array([1, 2]) }]]));
  * console.log(bytes.length % 8); // 0
  * ```

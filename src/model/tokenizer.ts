@@ -27,7 +27,7 @@ export interface Tokenizer {
  *
  * @example
  * ```ts
- * import { ByteTokenizer } from "../../mod.ts";
+ * import { ByteTokenizer } from "./tokenizer.ts";
  * const tok = new ByteTokenizer();
  * console.log(tok.encode("hé"), tok.decode(tok.encode("hé"))); // [104, 195, 169] "hé"
  * ```

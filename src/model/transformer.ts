@@ -82,7 +82,9 @@ function segmentStarts(segments: Int32Array | undefined, T: number): Int32Array 
  *
  * @example
  * ```ts
- * import { Gpu, PRESETS, Transformer } from "../../mod.ts";
+ * import { Transformer } from "./transformer.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
  * const sequence = { tokens: new Int32Array([256, 72, 105]), targets: new Int32Array([72, 105, 257]) };

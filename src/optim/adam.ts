@@ -45,7 +45,9 @@ export interface AdamState {
  *
  * @example
  * ```ts
- * import { createAdamState, Gpu, GpuVector } from "../../mod.ts";
+ * import { createAdamState } from "./adam.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const state = createAdamState(GpuVector.create(gpu, 10));
  * console.log(state.step, state.m.length); // 0 10
@@ -85,7 +87,9 @@ function resolve(options: AdamOptions): Required<AdamOptions> {
  *
  * @example
  * ```ts
- * import { adamStep, createAdamState, Gpu, GpuVector } from "../../mod.ts";
+ * import { adamStep, createAdamState } from "./adam.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const w = GpuVector.from(gpu, new Float32Array([1, 1]));
  * const g = GpuVector.from(gpu, new Float32Array([3, -0.5]));
@@ -148,7 +152,7 @@ export async function adamStep(
  *
  * @example
  * ```ts
- * import { adamReference } from "../../mod.ts";
+ * import { adamReference } from "./adam.ts";
  * const { params } = adamReference([1], [3], [0], [0], 1, { lr: 0.1 });
  * console.log(params[0]!.toFixed(3)); // 0.900
  * ```

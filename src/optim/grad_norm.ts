@@ -38,7 +38,9 @@ function partials(vector: GpuVector): { buffer: GPUBuffer; count: number } {
  *
  * @example
  * ```ts
- * import { Gpu, gradNorm, GpuVector } from "../../mod.ts";
+ * import { gradNorm } from "./grad_norm.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const g = GpuVector.from(gpu, new Float32Array([3, 4, 0, 0, 0]), { chunkElements: 4 });
  * const result = gpu.buffer(8);
@@ -81,7 +83,9 @@ export async function gradNorm(x: GpuVector, result: Binding): Promise<void> {
  *
  * @example
  * ```ts
- * import { clipByNorm, Gpu, gradNorm, GpuVector } from "../../mod.ts";
+ * import { clipByNorm, gradNorm } from "./grad_norm.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const g = GpuVector.from(gpu, new Float32Array([3, 4]));
  * const norm = gpu.buffer(8);
@@ -116,7 +120,9 @@ export async function clipByNorm(x: GpuVector, norm: Binding, maxNorm: number): 
  *
  * @example
  * ```ts
- * import { clipGradNorm, Gpu, GpuVector } from "../../mod.ts";
+ * import { clipGradNorm } from "./grad_norm.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const g = GpuVector.from(gpu, new Float32Array([0.3, 0.4]));
  * const result = gpu.buffer(8);
@@ -136,7 +142,7 @@ export async function clipGradNorm(x: GpuVector, result: Binding, maxNorm: numbe
  *
  * @example
  * ```ts
- * import { gradNormReference } from "../../mod.ts";
+ * import { gradNormReference } from "./grad_norm.ts";
  * console.log(gradNormReference([3, 4])); // 5
  * ```
  */
@@ -151,7 +157,7 @@ export function gradNormReference(x: ArrayLike<number>): number {
  *
  * @example
  * ```ts
- * import { clipByNormReference } from "../../mod.ts";
+ * import { clipByNormReference } from "./grad_norm.ts";
  * console.log(clipByNormReference([3, 4], 5, 10)); // Float64Array [3, 4]
  * ```
  */

@@ -50,7 +50,9 @@ function resolve(options: SgdOptions): Required<SgdOptions> {
  *
  * @example
  * ```ts
- * import { Gpu, GpuVector, sgdStep } from "../../mod.ts";
+ * import { sgdStep } from "./sgd.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const w = GpuVector.from(gpu, new Float32Array([1, 2]));
  * const g = GpuVector.from(gpu, new Float32Array([10, -10]));
@@ -109,7 +111,7 @@ export async function sgdStep(
  *
  * @example
  * ```ts
- * import { sgdReference } from "../../mod.ts";
+ * import { sgdReference } from "./sgd.ts";
  * const { params } = sgdReference([1, 2], [10, -10], { lr: 0.1 });
  * console.log(params); // Float64Array [0, 3]
  * ```

@@ -20,7 +20,7 @@ export type AllocationRule =
  *
  * @example
  * ```ts
- * import { ALLOCATION_RULES } from "../../mod.ts";
+ * import { ALLOCATION_RULES } from "./allocation.ts";
  * console.log(ALLOCATION_RULES.includes("norm")); // true
  * ```
  */
@@ -42,7 +42,7 @@ export const ALLOCATION_RULES: readonly AllocationRule[] = [
  *
  * @example
  * ```ts
- * import { largestRemainder } from "../../mod.ts";
+ * import { largestRemainder } from "./allocation.ts";
  * console.log(largestRemainder([1, 1, 2], 7)); // [2, 2, 3]
  * ```
  */
@@ -88,7 +88,7 @@ export function largestRemainder(weights: readonly number[], total: number): num
  *
  * @example
  * ```ts
- * import { allocateBases } from "../../mod.ts";
+ * import { allocateBases } from "./allocation.ts";
  * console.log(allocateBases("dim", [100, 300], 8)); // [2, 6]
  * ```
  */
@@ -138,7 +138,7 @@ export function allocateBases(
  *
  * @example
  * ```ts
- * import { officialAllocation } from "../../mod.ts";
+ * import { officialAllocation } from "./allocation.ts";
  * console.log(officialAllocation([1, 0.5, 0.001, NaN], 200)); // [200, 100, 2, 2]
  * ```
  */
@@ -160,7 +160,7 @@ export function officialAllocation(norms: readonly number[], maxBases: number): 
  *
  * @example
  * ```ts
- * import { blockMse } from "../../mod.ts";
+ * import { blockMse } from "./allocation.ts";
  * console.log(blockMse([1000], [1], [10], [1.8])); // 99.98
  * ```
  */

@@ -30,7 +30,7 @@ export type GroupingRule = "per-tensor" | "official" | "single";
  *
  * @example
  * ```ts
- * import { GROUPING_RULES } from "../../mod.ts";
+ * import { GROUPING_RULES } from "./blocks.ts";
  * console.log(GROUPING_RULES.includes("official")); // true
  * ```
  */
@@ -55,7 +55,7 @@ function median(values: readonly number[]): number {
  *
  * @example
  * ```ts
- * import { groupTensors } from "../../mod.ts";
+ * import { groupTensors } from "./blocks.ts";
  * const tensors = [{ name: "a", size: 100 }, { name: "b", size: 4 }, { name: "c", size: 4 }, { name: "d", size: 100 }];
  * console.log(groupTensors(tensors, "official").map((b) => b.tensors.join("+"))); // ["a", "b+c", "d"]
  * ```

@@ -13,7 +13,7 @@ import { basisParams, basisVector, type Distribution, type Seed } from "../rando
  *
  * @example
  * ```ts
- * import { choleskySolve } from "../../mod.ts";
+ * import { choleskySolve } from "./least_squares.ts";
  * // [[4, 2], [2, 3]] x = [2, 1]  →  x = [0.5, 0]
  * console.log(choleskySolve(new Float64Array([4, 2, 2, 3]), new Float64Array([2, 1]), 2));
  * ```
@@ -56,7 +56,7 @@ export function choleskySolve(gram: Float64Array, b: Float64Array, K: number): F
  *
  * @example
  * ```ts
- * import { leastSquaresReconstruction } from "../../mod.ts";
+ * import { leastSquaresReconstruction } from "./least_squares.ts";
  * const delta = new Float32Array([1, -2, 3, 0.5]);
  * const { reconstruction } = leastSquaresReconstruction(delta, 4, "gaussian", 3);
  * console.log(reconstruction.map((x) => +x.toFixed(6))); // ≈ delta (K = d spans everything)

@@ -198,7 +198,9 @@ function validate(options: PlanOptions): void {
  *
  * @example
  * ```ts
- * import { BasisPlan, Gpu, GpuVector } from "../../mod.ts";
+ * import { BasisPlan } from "./plan.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const x = GpuVector.from(gpu, new Float32Array([1, 2, 3, 4, 5]));
  * const plan = BasisPlan.create(gpu, {

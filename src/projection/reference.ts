@@ -35,7 +35,7 @@ function term(objective: Objective, v: number, x: number, eps: number): number {
  *
  * @example
  * ```ts
- * import { projectReference } from "../../mod.ts";
+ * import { projectReference } from "./reference.ts";
  * const g = projectReference(new Float32Array([1, 2, 3]), [{ start: 0, length: 3 }], [2], "rademacher", 1);
  * console.log(g.length); // 2
  * ```
@@ -70,7 +70,7 @@ export function projectReference(
  *
  * @example
  * ```ts
- * import { reconstructReference } from "../../mod.ts";
+ * import { reconstructReference } from "./reference.ts";
  * const x = reconstructReference(new Float32Array(3), [{ start: 0, length: 3 }], [1], "rademacher", 1, [1], [1]);
  * console.log(x.map(Math.abs)); // Float32Array(3) [0.577…, 0.577…, 0.577…]
  * ```

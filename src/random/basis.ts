@@ -77,7 +77,7 @@ export type Distribution = "truncnormal" | "gaussian" | "rademacher";
  *
  * @example
  * ```ts
- * import { DISTRIBUTIONS } from "../../mod.ts";
+ * import { DISTRIBUTIONS } from "./basis.ts";
  * console.log(DISTRIBUTIONS[0]); // "truncnormal"
  * ```
  */
@@ -105,7 +105,7 @@ export type Seed = number | bigint;
  *
  * @example
  * ```ts
- * import { seedKey } from "../../mod.ts";
+ * import { seedKey } from "./basis.ts";
  * console.log(seedKey(2n ** 32n + 5n)); // [5, 1]
  * ```
  */
@@ -168,7 +168,7 @@ export function flatWeight(dimension: number): number {
  *
  * @example
  * ```ts
- * import { basisParams } from "../../mod.ts";
+ * import { basisParams } from "./basis.ts";
  * console.log(basisParams("truncnormal", 1e6).levels); // 65535
  * ```
  */
@@ -204,7 +204,8 @@ export function basisParams(distribution: Distribution, dimension: number): Basi
  *
  * @example
  * ```ts
- * import { basisVariance, rho } from "../../mod.ts";
+ * import { basisVariance } from "./basis.ts";
+ * import { rho } from "./moments.ts";
  * console.log(basisVariance("truncnormal", 1000) === rho(1000)); // true
  * ```
  */
@@ -219,7 +220,7 @@ export function basisVariance(distribution: Distribution, dimension: number): nu
  *
  * @example
  * ```ts
- * import { basisKurtosis } from "../../mod.ts";
+ * import { basisKurtosis } from "./basis.ts";
  * console.log(basisKurtosis("rademacher", 1000), basisKurtosis("gaussian", 1000)); // 1 3
  * ```
  */
@@ -245,7 +246,7 @@ function oneMinusExpF32(t: number): number {
  *
  * @example
  * ```ts
- * import { basisElements, basisParams } from "../../mod.ts";
+ * import { basisElements, basisParams } from "./basis.ts";
  * const v = new Float32Array(8);
  * basisElements(v, "rademacher", basisParams("rademacher", 4), 42, 0, 0, 0);
  * console.log(v.map((x) => Math.abs(x))); // Float32Array(8) [0.5, 0.5, …]
@@ -323,7 +324,7 @@ export function basisElements(
  *
  * @example
  * ```ts
- * import { basisParams, basisVector } from "../../mod.ts";
+ * import { basisParams, basisVector } from "./basis.ts";
  * const v = basisVector("rademacher", basisParams("rademacher", 4), 7, 0, 0);
  * console.log(v.length, v.every((x) => Math.abs(Math.abs(x) - 0.5) < 1e-7)); // 4 true
  * ```

@@ -17,7 +17,8 @@ import { basisParams, type Distribution, DISTRIBUTION_TAG, type Seed, seedKey } 
  *
  * @example
  * ```ts
- * import { Gpu, philoxWordsGpu } from "../../mod.ts";
+ * import { philoxWordsGpu } from "./generate.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const w = await philoxWordsGpu(gpu, [0, 0], 0, 1, [0, 0, 0]);
  * console.log(w[0]!.toString(16)); // "6627e8d5"
@@ -57,7 +58,8 @@ export async function philoxWordsGpu(
  *
  * @example
  * ```ts
- * import { basisElementsGpu, Gpu } from "../../mod.ts";
+ * import { basisElementsGpu } from "./generate.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const v = await basisElementsGpu(gpu, "truncnormal", 100, 1, 0, 0, 0, 4);
  * console.log(v.every((x) => Math.abs(x) <= 0.1)); // true

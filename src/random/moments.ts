@@ -28,7 +28,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  *
  * @example
  * ```ts
- * import { erf } from "../../mod.ts";
+ * import { erf } from "./moments.ts";
  * console.log(erf(1)); // 0.8427007929497149
  * ```
  */
@@ -53,7 +53,7 @@ export function erf(x: number): number {
  *
  * @example
  * ```ts
- * import { erfc } from "../../mod.ts";
+ * import { erfc } from "./moments.ts";
  * console.log(erfc(3)); // 0.0000220904969985854…
  * ```
  */
@@ -110,7 +110,7 @@ const FOURTH_SERIES_FROM = 2;
  *
  * @example
  * ```ts
- * import { rho } from "../../mod.ts";
+ * import { rho } from "./moments.ts";
  * console.log(rho(10)); // 0.03289106…
  * console.log(1 / rho(1e12)); // 3000000000000.4
  * ```
@@ -130,7 +130,7 @@ export function rho(d: number): number {
  *
  * @example
  * ```ts
- * import { fourthMoment } from "../../mod.ts";
+ * import { fourthMoment } from "./moments.ts";
  * console.log(fourthMoment(1e6) * 5e12); // ≈ 1 (E[v⁴] ≈ a⁴/5)
  * ```
  */
@@ -149,7 +149,7 @@ export function fourthMoment(d: number): number {
  *
  * @example
  * ```ts
- * import { kurtosis } from "../../mod.ts";
+ * import { kurtosis } from "./moments.ts";
  * console.log(kurtosis(100).toFixed(5)); // "1.80137"
  * ```
  */

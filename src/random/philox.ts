@@ -58,7 +58,7 @@ export function philox4x32Into(
  *
  * @example
  * ```ts
- * import { philox4x32 } from "../../mod.ts";
+ * import { philox4x32 } from "./philox.ts";
  * const out = philox4x32([0, 0, 0, 0], [0, 0]);
  * console.log([...out].map((x) => x.toString(16))); // ["6627e8d5", "e169c58d", "bc57ac4c", "9b00dbd8"]
  * ```

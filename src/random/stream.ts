@@ -16,7 +16,7 @@ import { philox4x32Into } from "./philox.ts";
  *
  * @example
  * ```ts
- * import { fnv1a32 } from "../../mod.ts";
+ * import { fnv1a32 } from "./stream.ts";
  * console.log(fnv1a32("").toString(16)); // "811c9dc5"
  * ```
  */
@@ -33,7 +33,7 @@ export function fnv1a32(text: string): number {
  *
  * @example
  * ```ts
- * import { RandomStream } from "../../mod.ts";
+ * import { RandomStream } from "./stream.ts";
  * const a = new RandomStream(7, "data/ni");
  * const b = new RandomStream(7, "data/ni");
  * console.log(a.uniform() === b.uniform()); // true

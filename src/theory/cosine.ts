@@ -37,7 +37,7 @@ export async function reconstructionCosine(
  *
  * @example
  * ```ts
- * import { predictedCosine } from "../../mod.ts";
+ * import { predictedCosine } from "./cosine.ts";
  * console.log(predictedCosine(1e5, 500, 1.8).toFixed(3)); // "0.071" (Fig. 7 at K = 500)
  * ```
  */

@@ -28,7 +28,8 @@ export interface Figure7Result {
  *
  * @example
  * ```ts
- * import { figure7Cosines, Gpu } from "../../mod.ts";
+ * import { figure7Cosines } from "./figure7.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure7Cosines(gpu, { d: 1000, Ks: [10, 20], epsilons: [0.1], seed: 1 });
  * console.log(r.ferret.length, r["zo_0.1"]!.length); // 2 2

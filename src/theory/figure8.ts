@@ -26,7 +26,8 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
  *
  * @example
  * ```ts
- * import { figure8a, Gpu } from "../../mod.ts";
+ * import { figure8a } from "./figure8.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8a(gpu, { d: 500, K: 10, eps: 0.1, lr: 0.1, Ts: [1, 2], seed: 1 });
  * console.log(r.ferret.length); // 2
@@ -91,7 +92,8 @@ export async function figure8a(
  *
  * @example
  * ```ts
- * import { figure8b, Gpu } from "../../mod.ts";
+ * import { figure8b } from "./figure8.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8b(gpu, { ds: [500], K: 10, eps: 0.1, seed: 1 });
  * console.log(r.d); // [500]
@@ -147,7 +149,8 @@ export async function figure8b(
  *
  * @example
  * ```ts
- * import { figure8c, Gpu } from "../../mod.ts";
+ * import { figure8c } from "./figure8.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8c(gpu, { d: 1024, K: 8, Ls: [1, 2], seed: 1 });
  * console.log(r.L); // [1, 2]

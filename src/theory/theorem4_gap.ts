@@ -46,7 +46,8 @@ export interface Theorem4GapRow {
  *
  * @example
  * ```ts
- * import { Gpu, theorem4GapRow } from "../../mod.ts";
+ * import { theorem4GapRow } from "./theorem4_gap.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await theorem4GapRow(gpu, { d: 100, K: 10, trials: 40, seed: 1 });
  * console.log(row.correct.toFixed(1)); // "10.9"

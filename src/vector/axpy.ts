@@ -13,7 +13,9 @@ import { laneLayout, LANES_PER_WORKGROUP } from "./lanes.ts";
  *
  * @example
  * ```ts
- * import { axpy, Gpu, GpuVector } from "../../mod.ts";
+ * import { axpy } from "./axpy.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const x = GpuVector.from(gpu, new Float32Array([1, 2, 3]));
  * const y = GpuVector.from(gpu, new Float32Array([10, 20, 30]));
@@ -48,7 +50,7 @@ export async function axpy(a: number, x: GpuVector, y: GpuVector): Promise<void>
  *
  * @example
  * ```ts
- * import { axpyReference } from "../../mod.ts";
+ * import { axpyReference } from "./axpy.ts";
  * console.log(axpyReference(2, new Float32Array([1, 2]), new Float32Array([3, 4]))); // Float32Array [5, 8]
  * ```
  */

@@ -28,7 +28,7 @@ import { DataFormatError, lineOf, parseJson, readText, stringField, typeName } f
  *
  * @example
  * ```ts
- * import { CODE_LANGUAGES } from "../../../mod.ts";
+ * import { CODE_LANGUAGES } from "./code_alpaca.ts";
  * console.log(CODE_LANGUAGES.length); // 9
  * ```
  */
@@ -49,7 +49,7 @@ export const CODE_LANGUAGES: readonly string[] = [
  *
  * @example
  * ```ts
- * import { ASSEMBLY, inferCodeLanguage } from "../../../mod.ts";
+ * import { ASSEMBLY, inferCodeLanguage } from "./code_alpaca.ts";
  * console.log(inferCodeLanguage("Write x86-64 assembly to add two numbers.", "") === ASSEMBLY); // true
  * ```
  */
@@ -86,7 +86,7 @@ const PATTERNS: readonly (readonly [string, RegExp])[] = [
  *
  * @example
  * ```ts
- * import { inferCodeLanguage } from "../../../mod.ts";
+ * import { inferCodeLanguage } from "./code_alpaca.ts";
  * console.log(inferCodeLanguage("Write a Python function to add two numbers.", ""));
  * // prints "Python"
  * ```
@@ -138,7 +138,7 @@ export async function readCodeAlpacaRows(path: string): Promise<Example[]> {
  *
  * @example
  * ```ts
- * import { loadCodeAlpaca } from "../../../mod.ts";
+ * import { loadCodeAlpaca } from "./code_alpaca.ts";
  * const rows = ["Python", "Java", "C++"].flatMap((lang) =>
  *   Array.from({ length: 10 }, (_, i) => ({ instruction: `Write ${lang} code ${i}.`, input: "", output: "x" })));
  * const dir = await Deno.makeTempDir();
@@ -182,7 +182,7 @@ export async function loadCodeAlpaca(
  *
  * @example
  * ```ts
- * import { splitCodeAlpacaRows } from "../../../mod.ts";
+ * import { splitCodeAlpacaRows } from "./code_alpaca.ts";
  * const rows = ["Python", "SQL", "x86-64 Assembly"].flatMap((label) =>
  *   Array.from({ length: 10 }, () => ({ instruction: "i", input: "", output: "o", label })));
  * const ds = splitCodeAlpacaRows(rows, { seed: 1, name: "toy", template: "alpaca" });

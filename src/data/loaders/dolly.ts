@@ -62,7 +62,7 @@ export async function readDollyRows(path: string): Promise<Example[]> {
  *
  * @example
  * ```ts
- * import { loadDolly } from "../../../mod.ts";
+ * import { loadDolly } from "./dolly.ts";
  * const cats = ["brainstorming", "classification", "closed_qa", "creative_writing",
  *   "general_qa", "information_extraction", "open_qa", "summarization"];
  * const rows = Array.from({ length: 80 }, (_, i) => JSON.stringify({
@@ -93,7 +93,7 @@ export async function loadDolly(dir: string, options: DollyOptions): Promise<Fed
  *
  * @example
  * ```ts
- * import { splitDollyRows } from "../../../mod.ts";
+ * import { splitDollyRows } from "./dolly.ts";
  * const cats = "a b c d e f g h".split(" ");
  * const rows = Array.from({ length: 64 }, (_, i) => ({ instruction: `${i}`, input: "", output: "", label: cats[i % 8]! }));
  * const ds = splitDollyRows(rows, { seed: 1, clients: 2, minSize: 5, name: "toy", template: "dolly-code", where: "toy" });

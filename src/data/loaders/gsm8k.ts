@@ -45,7 +45,7 @@ export async function readGsm8kRows(path: string): Promise<Example[]> {
  *
  * @example
  * ```ts
- * import { loadGsm8k } from "../../../mod.ts";
+ * import { loadGsm8k } from "./gsm8k.ts";
  * const dir = await Deno.makeTempDir();
  * const row = (i: number) => JSON.stringify({ question: `${i}+1?`, answer: `${i}+1=${i + 1}\n#### ${i + 1}` });
  * await Deno.writeTextFile(`${dir}/train.jsonl`, [0, 1, 2, 3, 4, 5].map(row).join("\n"));

@@ -116,7 +116,7 @@ export async function readNaturalInstructionsTask(path: string): Promise<Task> {
  *
  * @example
  * ```ts
- * import { loadNaturalInstructions } from "../../../mod.ts";
+ * import { loadNaturalInstructions } from "./natural_instructions.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.mkdir(`${dir}/splits/default`, { recursive: true });
  * await Deno.mkdir(`${dir}/tasks`);

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { DataFormatError } from "../../../mod.ts";
+ * import { DataFormatError } from "./read.ts";
  * console.log(new DataFormatError("data/x.jsonl", 3, 'missing field "answer"').message);
  * // prints 'data/x.jsonl:3: missing field "answer"'
  * ```

@@ -29,7 +29,7 @@ export type SuiteName = "ni-like" | "dolly-like" | "code-alpaca-like" | "gsm8k-l
  *
  * @example
  * ```ts
- * import { SUITE_NAMES } from "../../../mod.ts";
+ * import { SUITE_NAMES } from "./builtin.ts";
  * console.log(SUITE_NAMES.length); // 4
  * ```
  */
@@ -53,7 +53,7 @@ const PAPER_TEMPLATE: Readonly<Record<SuiteName, TemplateId>> = {
  *
  * @example
  * ```ts
- * import { builtinSuite } from "../../../mod.ts";
+ * import { builtinSuite } from "./builtin.ts";
  * const a = builtinSuite("gsm8k-like", "smoke", 7);
  * const b = builtinSuite("gsm8k-like", "smoke", 7);
  * console.log(JSON.stringify(a) === JSON.stringify(b), a.template); // true "compact"

@@ -39,7 +39,8 @@ const SHARES: Readonly<Record<string, number>> = {
  *
  * @example
  * ```ts
- * import { CODE_ALPACA_LIKE_SIZES, codeAlpacaLikeSuite } from "../../../mod.ts";
+ * import { codeAlpacaLikeSuite } from "./code_alpaca_like.ts";
+ * import { CODE_ALPACA_LIKE_SIZES } from "./sizes.ts";
  * const ds = codeAlpacaLikeSuite(CODE_ALPACA_LIKE_SIZES.smoke, 1);
  * console.log(ds.clients.length, ds.stats.dropped); // 9 { "x86-64 Assembly (excluded by the paper)": 2 }
  * ```

@@ -214,7 +214,8 @@ function assembly(rng: RandomStream): CodeTask {
  *
  * @example
  * ```ts
- * import { codeTask, RandomStream } from "../../../mod.ts";
+ * import { codeTask } from "./code_tasks.ts";
+ * import { RandomStream } from "../../random/stream.ts";
  * console.log(codeTask("SQL", new RandomStream(1, "x")).output.startsWith("SELECT")); // true
  * ```
  */

@@ -42,7 +42,7 @@ import {
  *
  * @example
  * ```ts
- * import { DOLLY_CATEGORIES } from "../../../mod.ts";
+ * import { DOLLY_CATEGORIES } from "./dolly_like.ts";
  * console.log(DOLLY_CATEGORIES[7]); // ["summarization", 1188]
  * ```
  */
@@ -221,7 +221,8 @@ const GENERATORS: Readonly<Record<string, Gen>> = {
  *
  * @example
  * ```ts
- * import { DOLLY_LIKE_SIZES, dollyLikeSuite } from "../../../mod.ts";
+ * import { dollyLikeSuite } from "./dolly_like.ts";
+ * import { DOLLY_LIKE_SIZES } from "./sizes.ts";
  * const ds = dollyLikeSuite(DOLLY_LIKE_SIZES.smoke, 1);
  * console.log(ds.clients.length, ds.test.every((e) => e.label === "summarization")); // 4 true
  * ```

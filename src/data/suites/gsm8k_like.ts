@@ -120,7 +120,8 @@ function problem(rng: RandomStream): Example {
  *
  * @example
  * ```ts
- * import { GSM8K_LIKE_SIZES, gsm8kLikeSuite } from "../../../mod.ts";
+ * import { gsm8kLikeSuite } from "./gsm8k_like.ts";
+ * import { GSM8K_LIKE_SIZES } from "./sizes.ts";
  * const ds = gsm8kLikeSuite(GSM8K_LIKE_SIZES.smoke, 1);
  * console.log(ds.stats.samplesPerClient, ds.test[0]!.output.includes("#### ")); // [8, 8, 8] true
  * ```

@@ -29,7 +29,7 @@ import { between } from "./words.ts";
  *
  * @example
  * ```ts
- * import { niLikeTaskSplit } from "../../../mod.ts";
+ * import { niLikeTaskSplit } from "./ni_like.ts";
  * const { train, test } = niLikeTaskSplit(5, 2, 1);
  * console.log(train.length, test.length); // 5 2
  * ```
@@ -69,7 +69,8 @@ function instances(task: TaskSpec, count: number, seed: number, split: string): 
  *
  * @example
  * ```ts
- * import { NI_LIKE_SIZES, niLikeSuite } from "../../../mod.ts";
+ * import { niLikeSuite } from "./ni_like.ts";
+ * import { NI_LIKE_SIZES } from "./sizes.ts";
  * const ds = niLikeSuite(NI_LIKE_SIZES.smoke, 1);
  * console.log(ds.clients.length, ds.test.length); // 6 12
  * ```

@@ -19,7 +19,7 @@ export type { TaskSpec } from "./ni_common.ts";
  *
  * @example
  * ```ts
- * import { niLikeTaskPool } from "../../../mod.ts";
+ * import { niLikeTaskPool } from "./ni_tasks.ts";
  * console.log(niLikeTaskPool().length > 857); // true
  * ```
  */

@@ -61,7 +61,7 @@ export interface Gsm8kLikeSizes {
  *
  * @example
  * ```ts
- * import { NI_LIKE_SIZES } from "../../../mod.ts";
+ * import { NI_LIKE_SIZES } from "./sizes.ts";
  * console.log(NI_LIKE_SIZES.paper.trainTasks); // 738
  * ```
  */
@@ -76,7 +76,7 @@ export const NI_LIKE_SIZES: Readonly<Record<SuiteScale, NiLikeSizes>> = {
  *
  * @example
  * ```ts
- * import { DOLLY_LIKE_SIZES } from "../../../mod.ts";
+ * import { DOLLY_LIKE_SIZES } from "./sizes.ts";
  * console.log(DOLLY_LIKE_SIZES.paper.clients); // 200
  * ```
  */
@@ -91,7 +91,7 @@ export const DOLLY_LIKE_SIZES: Readonly<Record<SuiteScale, DollyLikeSizes>> = {
  *
  * @example
  * ```ts
- * import { CODE_ALPACA_LIKE_SIZES } from "../../../mod.ts";
+ * import { CODE_ALPACA_LIKE_SIZES } from "./sizes.ts";
  * console.log(CODE_ALPACA_LIKE_SIZES.paper.total); // 8000
  * ```
  */
@@ -106,7 +106,7 @@ export const CODE_ALPACA_LIKE_SIZES: Readonly<Record<SuiteScale, CodeAlpacaLikeS
  *
  * @example
  * ```ts
- * import { GSM8K_LIKE_SIZES } from "../../../mod.ts";
+ * import { GSM8K_LIKE_SIZES } from "./sizes.ts";
  * console.log(GSM8K_LIKE_SIZES.paper.train); // 7473
  * ```
  */

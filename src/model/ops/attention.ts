@@ -69,7 +69,7 @@ interface Resolved {
  *
  * @example
  * ```ts
- * import { MAX_HEAD_DIM } from "../../../mod.ts";
+ * import { MAX_HEAD_DIM } from "./attention.ts";
  * console.log(MAX_HEAD_DIM); // 128
  * ```
  */
@@ -90,7 +90,8 @@ export type AttentionPath = "subgroups" | "portable";
  *
  * @example
  * ```ts
- * import { attentionPath, Gpu } from "../../../mod.ts";
+ * import { attentionPath } from "./attention.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * console.log(attentionPath(gpu, 64), attentionPath(gpu, 100)); // subgroups portable (with subgroups)
  * gpu.destroy();
@@ -156,7 +157,8 @@ export interface AttentionForwardBuffers {
  *
  * @example
  * ```ts
- * import { attentionForward, Gpu } from "../../../mod.ts";
+ * import { attentionForward } from "./attention.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * // T = 2 tokens, one head of dimension 4; q = 0, so the second token averages two values.
  * const q = gpu.buffer(32);
@@ -257,7 +259,8 @@ export interface AttentionBackwardOptions {
  *
  * @example
  * ```ts
- * import { attentionBackward, attentionForward, Gpu } from "../../../mod.ts";
+ * import { attentionBackward, attentionForward } from "./attention.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const q = gpu.buffer(32);
  * const k = gpu.upload(new Float32Array([1, 0, 0, 0, 2, 0, 0, 0]));
@@ -402,7 +405,7 @@ function probabilities(
  *
  * @example
  * ```ts
- * import { attentionForwardReference } from "../../../mod.ts";
+ * import { attentionForwardReference } from "./attention.ts";
  * const k = [1, 0, 0, 0, 2, 0, 0, 0], v = [10, 0, 0, 0, 20, 0, 0, 0];
  * const { out } = attentionForwardReference(new Float32Array(8), k, v, { T: 2, H: 1, headDim: 4 });
  * console.log(out); // Float64Array [10, 0, 0, 0, 15, 0, 0, 0]
@@ -440,7 +443,7 @@ export function attentionForwardReference(
  *
  * @example
  * ```ts
- * import { attentionBackwardReference } from "../../../mod.ts";
+ * import { attentionBackwardReference } from "./attention.ts";
  * const dout = [0, 0, 0, 0, 1, 0, 0, 0], q = new Float32Array(8);
  * const k = [1, 0, 0, 0, 2, 0, 0, 0], v = [10, 0, 0, 0, 20, 0, 0, 0];
  * const { dv } = attentionBackwardReference(dout, q, k, v, { T: 2, H: 1, headDim: 4 });

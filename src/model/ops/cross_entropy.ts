@@ -24,7 +24,7 @@ import {
  *
  * @example
  * ```ts
- * import { crossEntropyMeanReference, IGNORE_INDEX } from "../../../mod.ts";
+ * import { crossEntropyMeanReference, IGNORE_INDEX } from "./cross_entropy.ts";
  * console.log(crossEntropyMeanReference([2, 9], [5, IGNORE_INDEX])); // { mean: 2, count: 1 }
  * ```
  */
@@ -52,7 +52,8 @@ function check(action: string, shape: CrossEntropyShape): void {
  *
  * @example
  * ```ts
- * import { crossEntropyForward, Gpu } from "../../../mod.ts";
+ * import { crossEntropyForward } from "./cross_entropy.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const logits = gpu.upload(new Float32Array([0, 0, 5, 0]));
  * const labels = gpu.upload(new Int32Array([1, -100]));
@@ -90,7 +91,8 @@ export async function crossEntropyForward(
  *
  * @example
  * ```ts
- * import { crossEntropyBackward, Gpu } from "../../../mod.ts";
+ * import { crossEntropyBackward } from "./cross_entropy.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const logits = gpu.upload(new Float32Array([0, 0, 5, 0]));
  * const labels = gpu.upload(new Int32Array([1, -100]));
@@ -131,7 +133,8 @@ export async function crossEntropyBackward(
  *
  * @example
  * ```ts
- * import { crossEntropyMean, Gpu } from "../../../mod.ts";
+ * import { crossEntropyMean } from "./cross_entropy.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const losses = gpu.upload(new Float32Array([1, 7, 3]));
  * const labels = gpu.upload(new Int32Array([4, -100, 2]));
@@ -165,7 +168,7 @@ export async function crossEntropyMean(
  *
  * @example
  * ```ts
- * import { crossEntropyForwardReference } from "../../../mod.ts";
+ * import { crossEntropyForwardReference } from "./cross_entropy.ts";
  * const losses = crossEntropyForwardReference([0, 0], [0], { T: 1, V: 2 });
  * console.log(losses[0]!.toFixed(4)); // 0.6931
  * ```
@@ -195,7 +198,7 @@ export function crossEntropyForwardReference(
  *
  * @example
  * ```ts
- * import { crossEntropyMeanReference } from "../../../mod.ts";
+ * import { crossEntropyMeanReference } from "./cross_entropy.ts";
  * console.log(crossEntropyMeanReference([1, 7, 3], [4, -100, 2])); // { mean: 2, count: 2 }
  * ```
  */
@@ -219,7 +222,7 @@ export function crossEntropyMeanReference(
  *
  * @example
  * ```ts
- * import { crossEntropyBackwardReference } from "../../../mod.ts";
+ * import { crossEntropyBackwardReference } from "./cross_entropy.ts";
  * console.log(crossEntropyBackwardReference([0, 0], [1], { T: 1, V: 2 })); // Float64Array [0.5, -0.5]
  * ```
  */

@@ -33,7 +33,8 @@ function checkShape(action: string, shape: EmbeddingShape): void {
  *
  * @example
  * ```ts
- * import { embeddingForward, Gpu } from "../../../mod.ts";
+ * import { embeddingForward } from "./embedding.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const wte = gpu.upload(new Float32Array([1, 2, 3, 4, 5, 6])); // V = 3, C = 2
  * const ids = gpu.upload(new Int32Array([2, 0]));
@@ -73,7 +74,8 @@ export async function embeddingForward(
  *
  * @example
  * ```ts
- * import { embeddingBackward, Gpu } from "../../../mod.ts";
+ * import { embeddingBackward } from "./embedding.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const dwte = gpu.buffer(3 * 2 * 4); // V = 3, C = 2, zeros
  * const ids = gpu.upload(new Int32Array([2, 2]));
@@ -109,7 +111,7 @@ export async function embeddingBackward(
  *
  * @example
  * ```ts
- * import { embeddingForwardReference } from "../../../mod.ts";
+ * import { embeddingForwardReference } from "./embedding.ts";
  * const x = embeddingForwardReference([1, 0], [1, 2, 3, 4], { T: 2, C: 2, V: 2 });
  * console.log(x); // Float64Array [3, 4, 1, 2]
  * ```
@@ -136,7 +138,7 @@ export function embeddingForwardReference(
  *
  * @example
  * ```ts
- * import { embeddingBackwardReference } from "../../../mod.ts";
+ * import { embeddingBackwardReference } from "./embedding.ts";
  * const dwte = embeddingBackwardReference([1, 1], [1, 2], new Float64Array(2), { T: 2, C: 1, V: 2 });
  * console.log(dwte); // Float64Array [0, 3]
  * ```

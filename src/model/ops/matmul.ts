@@ -148,7 +148,8 @@ async function aligned(
  *
  * @example
  * ```ts
- * import { Gpu, matmul } from "../../../mod.ts";
+ * import { matmul } from "./matmul.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const x = gpu.upload(new Float32Array([1, 2, 3, 4, 5, 6])); // X [2, 3]
  * const w = gpu.upload(new Float32Array([1, 0, 0, 0, 1, 1])); // W [2, 3]
@@ -205,7 +206,7 @@ export async function matmul(
  *
  * @example
  * ```ts
- * import { matmulReference } from "../../../mod.ts";
+ * import { matmulReference } from "./matmul.ts";
  * const x = new Float32Array([1, 2, 3, 4, 5, 6]); // X [2, 3]
  * const w = new Float32Array([1, 0, 0, 0, 1, 1]); // W [2, 3]
  * console.log(matmulReference(x, w, { form: "xwt", m: 2, n: 2, k: 3 })); // Float32Array [1, 5, 4, 11]

@@ -23,7 +23,8 @@ export interface ResidualShape {
  *
  * @example
  * ```ts
- * import { Gpu, residualForward } from "../../../mod.ts";
+ * import { residualForward } from "./residual.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const a = gpu.upload(new Float32Array([1, 2, 3]));
  * const b = gpu.upload(new Float32Array([10, 20, 30]));
@@ -53,7 +54,8 @@ export async function residualForward(
  *
  * @example
  * ```ts
- * import { Gpu, residualAccumulate } from "../../../mod.ts";
+ * import { residualAccumulate } from "./residual.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const y = gpu.upload(new Float32Array([1, 2]));
  * const x = gpu.upload(new Float32Array([0.5, 0.5]));
@@ -83,7 +85,8 @@ export async function residualAccumulate(
  *
  * @example
  * ```ts
- * import { Gpu, residualBackward } from "../../../mod.ts";
+ * import { residualBackward } from "./residual.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const dout = gpu.upload(new Float32Array([1, 2]));
  * const da = gpu.buffer(8), db = gpu.upload(new Float32Array([1, 1]));
@@ -107,7 +110,7 @@ export async function residualBackward(
  *
  * @example
  * ```ts
- * import { residualForwardReference } from "../../../mod.ts";
+ * import { residualForwardReference } from "./residual.ts";
  * console.log(residualForwardReference([1, 2], [3, 4])); // Float64Array [4, 6]
  * ```
  */
@@ -122,7 +125,7 @@ export function residualForwardReference(a: ArrayLike<number>, b: ArrayLike<numb
  *
  * @example
  * ```ts
- * import { residualAccumulateReference } from "../../../mod.ts";
+ * import { residualAccumulateReference } from "./residual.ts";
  * console.log(residualAccumulateReference([1, 2], [3, 4])); // Float64Array [4, 6]
  * ```
  */

@@ -43,7 +43,8 @@ function checkShape(action: string, shape: RmsNormShape): number {
  *
  * @example
  * ```ts
- * import { Gpu, rmsnormForward } from "../../../mod.ts";
+ * import { rmsnormForward } from "./rmsnorm.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const x = gpu.upload(new Float32Array([3, 4]));
  * const w = gpu.upload(new Float32Array([1, 2]));
@@ -86,7 +87,8 @@ export async function rmsnormForward(
  *
  * @example
  * ```ts
- * import { Gpu, rmsnormBackward } from "../../../mod.ts";
+ * import { rmsnormBackward } from "./rmsnorm.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const x = gpu.upload(new Float32Array([3, 4]));
  * const w = gpu.upload(new Float32Array([1, 1]));
@@ -131,7 +133,7 @@ export async function rmsnormBackward(
  *
  * @example
  * ```ts
- * import { rmsnormForwardReference } from "../../../mod.ts";
+ * import { rmsnormForwardReference } from "./rmsnorm.ts";
  * const { y, rstd } = rmsnormForwardReference([3, 4], [1, 2], { T: 1, C: 2, eps: 0 });
  * console.log(Array.from(y, (v) => v.toFixed(3)), rstd[0]!.toFixed(4)); // [ "0.849", "2.263" ] 0.2828
  * ```
@@ -162,7 +164,7 @@ export function rmsnormForwardReference(
  *
  * @example
  * ```ts
- * import { rmsnormBackwardReference } from "../../../mod.ts";
+ * import { rmsnormBackwardReference } from "./rmsnorm.ts";
  * const { dx, dw } = rmsnormBackwardReference([1, 0], [3, 4], [1, 1], { T: 1, C: 2, eps: 0 });
  * console.log(Array.from(dx, (v) => v.toFixed(3)), Array.from(dw, (v) => v.toFixed(3))); // [ "0.181", "-0.136" ] [ "0.849", "0.000" ]
  * ```

@@ -73,7 +73,7 @@ function checkTable(action: string, options: RopeTableOptions): number {
  *
  * @example
  * ```ts
- * import { ropeTableReference } from "../../../mod.ts";
+ * import { ropeTableReference } from "./rope.ts";
  * const table = ropeTableReference({ headDim: 2, maxPositions: 2 });
  * console.log(Array.from(table, (v) => v.toFixed(4))); // [ "1.0000", "0.0000", "0.5403", "0.8415" ]
  * ```
@@ -103,7 +103,8 @@ export function ropeTableReference(options: RopeTableOptions): Float32Array {
  *
  * @example
  * ```ts
- * import { Gpu, ropeTable } from "../../../mod.ts";
+ * import { ropeTable } from "./rope.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const table = ropeTable(gpu, { headDim: 64, maxPositions: 2048, theta: 10000 });
  * console.log(table.size); // 524288
@@ -182,7 +183,8 @@ function asRange(binding: Binding): { buffer: GPUBuffer; offset: number } {
  *
  * @example
  * ```ts
- * import { Gpu, ropeForward, ropeTable } from "../../../mod.ts";
+ * import { ropeForward, ropeTable } from "./rope.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const table = ropeTable(gpu, { headDim: 2, maxPositions: 8 });
  * const x = gpu.upload(new Float32Array([1, 0, 1, 0])); // T = 2, one head, D = 2
@@ -202,7 +204,8 @@ export function ropeForward(gpu: Gpu, buffers: RopeBuffers, shape: RopeShape): P
  *
  * @example
  * ```ts
- * import { Gpu, ropeBackward, ropeForward, ropeTable } from "../../../mod.ts";
+ * import { ropeBackward, ropeForward, ropeTable } from "./rope.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const table = ropeTable(gpu, { headDim: 2, maxPositions: 8 });
  * const x = gpu.upload(new Float32Array([0.6, 0.8]));
@@ -259,7 +262,7 @@ function rotateReference(
  *
  * @example
  * ```ts
- * import { ropeForwardReference } from "../../../mod.ts";
+ * import { ropeForwardReference } from "./rope.ts";
  * const y = ropeForwardReference([1, 0], { T: 1, heads: 1, headDim: 2, maxPositions: 4, offset: 1 });
  * console.log(Array.from(y, (v) => v.toFixed(3))); // [ "0.540", "0.841" ]
  * ```
@@ -277,7 +280,7 @@ export function ropeForwardReference(
  *
  * @example
  * ```ts
- * import { ropeBackwardReference } from "../../../mod.ts";
+ * import { ropeBackwardReference } from "./rope.ts";
  * const g = ropeBackwardReference([1, 0], { T: 1, heads: 1, headDim: 2, maxPositions: 4, offset: 1 });
  * console.log(Array.from(g, (v) => v.toFixed(3))); // [ "0.540", "-0.841" ]
  * ```

@@ -23,7 +23,8 @@ export interface SwigluShape {
  *
  * @example
  * ```ts
- * import { Gpu, swigluForward } from "../../../mod.ts";
+ * import { swigluForward } from "./swiglu.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const gate = gpu.upload(new Float32Array([0, 1, -1]));
  * const up = gpu.upload(new Float32Array([5, 2, 2]));
@@ -54,7 +55,8 @@ export async function swigluForward(
  *
  * @example
  * ```ts
- * import { Gpu, swigluBackward } from "../../../mod.ts";
+ * import { swigluBackward } from "./swiglu.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const gate = gpu.upload(new Float32Array([0]));
  * const up = gpu.upload(new Float32Array([3]));
@@ -89,7 +91,7 @@ function sigmoid(g: number): number {
  *
  * @example
  * ```ts
- * import { swigluForwardReference } from "../../../mod.ts";
+ * import { swigluForwardReference } from "./swiglu.ts";
  * console.log(Array.from(swigluForwardReference([1], [2]), (v) => v.toFixed(4))); // [ "1.4621" ]
  * ```
  */
@@ -107,7 +109,7 @@ export function swigluForwardReference(
  *
  * @example
  * ```ts
- * import { swigluBackwardReference } from "../../../mod.ts";
+ * import { swigluBackwardReference } from "./swiglu.ts";
  * const { dgate, dup } = swigluBackwardReference([1], [0], [3]);
  * console.log(dgate, dup); // Float64Array [1.5] Float64Array [0]
  * ```

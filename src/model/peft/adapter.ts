@@ -36,7 +36,7 @@ export type TrainMode = "full" | Adapter["kind"];
  *
  * @example
  * ```ts
- * import { TRAIN_MODES } from "../../../mod.ts";
+ * import { TRAIN_MODES } from "./adapter.ts";
  * console.log(TRAIN_MODES.join(" ")); // full lora prompt prefix
  * ```
  */

@@ -32,7 +32,7 @@ export type LoraTarget = "q" | "k" | "v" | "o";
  *
  * @example
  * ```ts
- * import { LORA_TARGETS } from "../../../mod.ts";
+ * import { LORA_TARGETS } from "./lora.ts";
  * console.log(LORA_TARGETS); // [ "q", "k", "v", "o" ]
  * ```
  */
@@ -67,7 +67,7 @@ export interface LoraSettings {
  *
  * @example
  * ```ts
- * import { loraNames } from "../../../mod.ts";
+ * import { loraNames } from "./lora.ts";
  * console.log(loraNames(3, "q").a); // base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight
  * ```
  */
@@ -112,7 +112,8 @@ function outWidth(config: ModelConfig, target: LoraTarget): number {
  *
  * @example
  * ```ts
- * import { loraTensorShapes, PRESETS } from "../../../mod.ts";
+ * import { loraTensorShapes } from "./lora.ts";
+ * import { PRESETS } from "../presets.ts";
  * const shapes = loraTensorShapes(PRESETS.ci, { rank: 4 });
  * console.log(shapes.length, shapes[3]!.shape); // 8 [ 16, 4 ]
  * ```
@@ -144,7 +145,9 @@ export function loraTensorShapes(config: ModelConfig, options: LoraOptions = {})
  *
  * @example
  * ```ts
- * import { initLora, LoraAdapter, PRESETS, RandomStream } from "../../../mod.ts";
+ * import { initLora, LoraAdapter } from "./lora.ts";
+ * import { RandomStream } from "../../random/stream.ts";
+ * import { PRESETS } from "../presets.ts";
  * const layout = LoraAdapter.layout(PRESETS.ci, { rank: 4 });
  * const flat = initLora(layout, new RandomStream(0, "peft/lora"));
  * console.log(flat.every((v) => Math.abs(v) <= 1 / Math.sqrt(32))); // true
@@ -177,7 +180,10 @@ export interface LoraProjection {
  *
  * @example
  * ```ts
- * import { Gpu, PRESETS, sgdStep, Transformer } from "../../../mod.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { sgdStep } from "../../optim/sgd.ts";
+ * import { PRESETS } from "../presets.ts";
+ * import { Transformer } from "../transformer.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, {
  *   maxTokens: 8,

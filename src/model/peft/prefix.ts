@@ -42,7 +42,7 @@ export interface PrefixOptions {
  *
  * @example
  * ```ts
- * import { prefixNames } from "../../../mod.ts";
+ * import { prefixNames } from "./prefix.ts";
  * console.log(prefixNames(1).value); // prefix.layers.1.value
  * ```
  */
@@ -58,7 +58,9 @@ export function prefixNames(layer: number): { key: string; value: string } {
  *
  * @example
  * ```ts
- * import { Gpu, PRESETS, Transformer } from "../../../mod.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { PRESETS } from "../presets.ts";
+ * import { Transformer } from "../transformer.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, {
  *   maxTokens: 8,

@@ -26,7 +26,7 @@ import { adapterVectors, vec4View } from "./_layout.ts";
  *
  * @example
  * ```ts
- * import { PROMPT_NAME } from "../../../mod.ts";
+ * import { PROMPT_NAME } from "./prompt.ts";
  * console.log(PROMPT_NAME); // prompt_embeddings
  * ```
  */
@@ -53,7 +53,9 @@ export interface PromptOptions {
  *
  * @example
  * ```ts
- * import { Gpu, PRESETS, Transformer } from "../../../mod.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { PRESETS } from "../presets.ts";
+ * import { Transformer } from "../transformer.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, {
  *   maxTokens: 8,
