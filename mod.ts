@@ -399,11 +399,15 @@ export {
   type Transfer,
 } from "./src/fl/ledger.ts";
 export type {
+  Aggregation,
   ClientData,
+  ClientOutcome,
+  ClientWork,
   FederatedAlgorithm,
+  MessageSize,
   Phase,
-  RoundContext,
-  RoundOutcome,
+  RoundInfo,
+  RunStreams,
 } from "./src/fl/types.ts";
 export {
   type AlgorithmProperties,
@@ -476,7 +480,7 @@ export {
   segmentSumSquaresReference,
   totalNorm,
 } from "./src/fl/algorithms/block_norms.ts";
-export { fedAvg, type FedAvgAlgorithm, type FedAvgOptions } from "./src/fl/algorithms/fed_avg.ts";
+export { FedAvg, fedAvg, type FedAvgOptions } from "./src/fl/algorithms/fed_avg.ts";
 export {
   fedIt,
   fedItSgd,
@@ -484,26 +488,25 @@ export {
   fedPTuning,
   type PeftOptions,
 } from "./src/fl/algorithms/peft.ts";
+export { ferret, type FerretOptions } from "./src/fl/algorithms/ferret.ts";
 export {
-  ferret,
-  type FerretAlgorithm,
-  type FerretMessage,
-  type FerretOptions,
-} from "./src/fl/algorithms/ferret.ts";
-export {
+  FerretPaper,
+  ferretPaper,
+  type FerretPaperOptions,
   freshSeed,
   paperCounts,
   type PaperDownload,
   type PaperMessage,
-  type PaperSettings,
 } from "./src/fl/algorithms/ferret_paper.ts";
 export {
   type Anneal,
   clippedCoefficient,
+  FerretOfficial,
+  ferretOfficial,
+  type FerretOfficialOptions,
   officialChoice,
   type OfficialDownload,
   type OfficialMessage,
-  type OfficialSettings,
   serverLearningRate,
 } from "./src/fl/algorithms/ferret_official.ts";
 export {

@@ -69,7 +69,7 @@ function add(t: Totals, transfer: Transfer): Totals {
  *
  * @example
  * ```ts
- * import { CommunicationLedger } from "../../mod.ts";
+ * import { CommunicationLedger } from "./ledger.ts";
  * const ledger = new CommunicationLedger();
  * ledger.record({ round: 1, client: 0, direction: "up", scalars: 3900, seeds: 1 });
  * ledger.record({ round: 1, client: 0, direction: "down", scalars: 3900, seeds: 0 });
@@ -137,7 +137,7 @@ export interface CommunicationSize {
  *
  * @example
  * ```ts
- * import { paperCommunication } from "../../mod.ts";
+ * import { paperCommunication } from "./ledger.ts";
  * console.log(paperCommunication("fedkseed", { parameters: 3e9, seeds: 4096 })); // 8192
  * ```
  */

@@ -61,7 +61,8 @@ export interface LocalResult {
  *
  * @example
  * ```ts
- * import { localOrder, RandomStream } from "../../mod.ts";
+ * import { localOrder } from "./local.ts";
+ * import { RandomStream } from "../random/stream.ts";
  * const steps = localOrder(3, 2, 2, new RandomStream(1, "order"));
  * console.log(steps.length, steps.flat().length); // 2 4 (every index once, then a new shuffle)
  * ```
@@ -90,7 +91,11 @@ export function localOrder(
  *
  * @example
  * ```ts
- * import { Gpu, LocalTrainer, PRESETS, RandomStream, Transformer } from "../../mod.ts";
+ * import { LocalTrainer } from "./local.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { Transformer } from "../model/transformer.ts";
+ * import { RandomStream } from "../random/stream.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
  * const sequence = { tokens: new Int32Array([256, 72, 105]), targets: new Int32Array([72, 105, 257]) };

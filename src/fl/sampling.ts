@@ -31,7 +31,7 @@ export interface Participation {
  *
  * @example
  * ```ts
- * import { clientsPerRound } from "../../mod.ts";
+ * import { clientsPerRound } from "./sampling.ts";
  * console.log(clientsPerRound(738, { fraction: 0.05 })); // 36
  * console.log(clientsPerRound(3, { fraction: 0.05 })); // 1 (⌊0.15⌋ = 0, raised to the minimum)
  * ```
@@ -58,7 +58,7 @@ export function clientsPerRound(clients: number, participation: Participation): 
  *
  * @example
  * ```ts
- * import { sampleClients } from "../../mod.ts";
+ * import { sampleClients } from "./sampling.ts";
  * const a = sampleClients(7, 3, 20, { fraction: 0.2 });
  * console.log(a.length, a.join() === sampleClients(7, 3, 20, { fraction: 0.2 }).join()); // 4 true
  * ```
@@ -86,7 +86,7 @@ export type Weighting = "equal" | "samples";
  *
  * @example
  * ```ts
- * import { aggregationWeights } from "../../mod.ts";
+ * import { aggregationWeights } from "./sampling.ts";
  * console.log(aggregationWeights([1, 3], "samples")); // [0.25, 0.75]
  * ```
  */
@@ -108,7 +108,7 @@ export function aggregationWeights(sizes: readonly number[], weighting: Weightin
  *
  * @example
  * ```ts
- * import { keptWeights } from "../../mod.ts";
+ * import { keptWeights } from "./sampling.ts";
  * console.log(keptWeights([0.5, 0.25, 0.25], [false, true, false])); // [0.6666…, 0, 0.3333…]
  * ```
  */

@@ -6,7 +6,10 @@
  *
  * Clients are simulated one after another on one device; only the sampled
  * ones are materialised. The working model's trainable vector holds the
- * global parameters between rounds (the {@linkcode RoundContext} contract).
+ * global parameters between rounds. The round itself — sampling, the
+ * client work, aggregation with renormalised weights, the broadcast, the
+ * ledger, the timing of both phases — is written once here; an algorithm
+ * supplies only its hooks (src/fl/types.ts).
  *
  * Per round the simulator records: the sampled and the dropped clients, the
  * mean local training loss, the eval loss on held-out sequences, the wall
@@ -14,8 +17,8 @@
  * cost tables split them (the GPU is synchronised around each phase), the
  * peak GPU bytes when a probe is given, and the ledger's communication.
  *
- * Robustness: a client whose update is non-finite is dropped by the
- * algorithm and counted here; a run whose global model or eval loss is not
+ * Robustness: a client whose update is non-finite sends nothing, is left
+ * out of the aggregate (the others' weights renormalised) and counted; a run whose global model or eval loss is not
  * finite stops with a {@linkcode DivergenceError} naming the round and the
  * client with the largest update; a run with a {@linkcode CheckpointStore}
  * saves after every round and resumes from the last saved round to the
@@ -24,6 +27,7 @@
  * @module
  */
 
+import type { GpuVector } from "../gpu/vector.ts";
 import { generate } from "../model/generate.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import { evalLoss } from "../metrics/loss.ts";
@@ -37,7 +41,7 @@ import {
   sampleClients,
   type Weighting,
 } from "./sampling.ts";
-import type { ClientData, FederatedAlgorithm, Phase, RoundContext } from "./types.ts";
+import type { ClientData, FederatedAlgorithm, Phase, RoundInfo } from "./types.ts";
 
 /** Greedy generation and a metric after the last round (paper.md §5.1 "Evaluation"). */
 export interface FinalEvaluation {
@@ -79,8 +83,17 @@ export interface SimulationOptions {
   readonly until?: number;
   /** Peak GPU bytes so far (default: the storage buffers the engine has allocated, `gpu.peakBytes`). */
   readonly memory?: () => number;
-  /** Called with each round's record. */
-  readonly onRound?: (record: RoundRecord) => void;
+  /**
+   * Called with each round's record, the global model in place (awaited:
+   * it may read or check the model before the next round starts).
+   */
+  readonly onRound?: (record: RoundRecord) => void | Promise<void>;
+  /**
+   * Clients handed to the algorithm's client hook per call (default 1).
+   * The result does not depend on it; more per call trades GPU memory (one
+   * update per client) for work per dispatch.
+   */
+  readonly clientBatch?: number;
   /** Called as clients finish within a round. */
   readonly onProgress?: (update: { round: number; client: number; loss?: number }) => void;
 }
@@ -135,7 +148,7 @@ export interface SimulationResult {
  *
  * @example
  * ```ts
- * import { DivergenceError } from "../../mod.ts";
+ * import { DivergenceError } from "./simulator.ts";
  * const error = new DivergenceError("Cannot continue the run: …", 3, 17);
  * console.log(error.name, error.round, error.client); // DivergenceError 3 17
  * ```
@@ -186,6 +199,10 @@ function validate(options: SimulationOptions): void {
       }
     });
   });
+  const batch = options.clientBatch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new RangeError(`Cannot hand clients to the algorithm ${batch} at a time`);
+  }
   const every = options.evaluation?.every ?? 1;
   if (!Number.isInteger(every) || every < 1) {
     throw new RangeError(`Cannot evaluate every ${every} rounds: expected an integer ≥ 1`);
@@ -218,12 +235,181 @@ async function evaluate(model: Transformer, sequences: readonly Sequence[]): Pro
   return counted === 0 ? NaN : mean;
 }
 
+/** What one round of {@linkcode runRound} yields, before evaluation. */
+interface RoundOutcome {
+  readonly trainLoss: number;
+  readonly dropped: readonly number[];
+  /** ‖Δ‖ per sampled client (NaN where unknown or not finite). */
+  readonly updateNorms: readonly number[];
+  readonly extra: Readonly<Record<string, number>>;
+  readonly seconds: Readonly<Record<Phase, number>>;
+}
+
+/** Mean of the finite values (NaN when none is). */
+function finiteMean(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
+}
+
+/** Each per-client number averaged over the clients that report it. */
+function meanExtras(extras: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of new Set(extras.flatMap((e) => Object.keys(e)))) {
+    const values = extras.flatMap((e) => (key in e ? [e[key]!] : []));
+    out[key] = values.reduce((a, b) => a + b, 0) / values.length;
+  }
+  return out;
+}
+
+/**
+ * The round (the one loop every algorithm runs through): client work in
+ * calls of `clientBatch` clients, each kept upload added with its weight
+ * as it arrives, non-finite clients dropped and counted, the broadcast
+ * applied to the global model, the ledger written, both phases timed.
+ */
+async function runRound(
+  options: SimulationOptions,
+  global: GpuVector,
+  ledger: CommunicationLedger,
+  info: RoundInfo,
+  sampled: readonly ClientData[],
+  weights: readonly number[],
+): Promise<RoundOutcome> {
+  const { model, algorithm } = options;
+  const gpu = model.gpu;
+  const params = model.trainable.params.vector;
+  const seconds: Record<Phase, number> = { local: 0, aggregate: 0 };
+  // A phase ends with a sync, so its GPU work is measured, not just recorded; adding one
+  // upload does not (a sync costs ~10 ms on a software adapter): the GPU work of an add (at
+  // most one pass over the update) finishes within the next client's timed work.
+  const time = async <T>(phase: Phase, work: () => Promise<T>, settle = true): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      if (settle) await gpu.sync();
+      seconds[phase] += (performance.now() - start) / 1000;
+    }
+  };
+  await gpu.sync();
+  params.copyTo(global);
+  const aggregation = algorithm.aggregator(info);
+  const batch = options.clientBatch ?? 1;
+  const losses: number[] = [];
+  const norms: number[] = [];
+  const dropped: number[] = [];
+  const extras: Readonly<Record<string, number>>[] = [];
+  let weightTotal = 0;
+  for (let first = 0; first < sampled.length; first += batch) {
+    const clients = sampled.slice(first, first + batch);
+    const outcomes = await time(
+      "local",
+      () => algorithm.train({ ...info, model, global, clients }),
+    );
+    if (outcomes.length !== clients.length) {
+      throw new TypeError(
+        `Cannot run round ${info.round}: ${algorithm.id} returned ${outcomes.length} outcomes ` +
+          `for ${clients.length} clients`,
+      );
+    }
+    for (const [j, outcome] of outcomes.entries()) {
+      const client = clients[j]!.id;
+      norms.push(outcome.updateNorm ?? NaN);
+      const upload = outcome.upload;
+      if (upload === null) {
+        // The client's own check found its update not finite: it sends nothing.
+        dropped.push(client);
+      } else {
+        losses.push(outcome.loss);
+        if (outcome.extra) extras.push(outcome.extra);
+        ledger.record({
+          round: info.round,
+          client,
+          direction: "up",
+          ...algorithm.uploadSize(upload),
+        });
+        const weight = weights[first + j]!;
+        await time("aggregate", () => aggregation.add(upload, weight), false);
+        weightTotal += weight;
+      }
+      options.onProgress?.({ round: info.round, client: first + j, loss: outcome.loss });
+    }
+  }
+  let extra: Record<string, number> = meanExtras(extras);
+  if (dropped.length < sampled.length) {
+    await time("aggregate", async () => {
+      const broadcast = await aggregation.finish(weightTotal);
+      global.copyTo(params);
+      extra = { ...extra, ...await algorithm.apply(broadcast, params, info) };
+      const size = algorithm.broadcastSize(broadcast);
+      for (const c of sampled) {
+        ledger.record({ round: info.round, client: c.id, direction: "down", ...size });
+      }
+    });
+  } else {
+    global.copyTo(params);
+  }
+  return { trainLoss: finiteMean(losses), dropped, updateNorms: norms, extra, seconds };
+}
+
+/** The error for a global model that is no longer finite, naming the largest kept update. */
+function divergence(
+  round: number,
+  ids: readonly number[],
+  outcome: RoundOutcome,
+  paramNorm: number,
+  evalLossValue: number | null,
+): DivergenceError {
+  let culprit: number | null = null;
+  let largest = -1;
+  outcome.updateNorms.forEach((n, i) => {
+    const kept = !outcome.dropped.includes(ids[i]!);
+    const size = Number.isNaN(n) ? Infinity : n;
+    if (kept && size > largest) {
+      largest = size;
+      culprit = ids[i]!;
+    }
+  });
+  return new DivergenceError(
+    `Cannot continue the run: after round ${round} the global model is not finite ` +
+      `(‖w‖ = ${paramNorm}, eval loss ${evalLossValue}); ` +
+      (culprit === null
+        ? `clients ${ids.join(", ")} were aggregated`
+        : `client ${culprit} sent the largest update (‖Δ‖ = ${largest})`),
+    round,
+    culprit,
+  );
+}
+
+/** Greedy generations of the final model, scored. */
+async function finalEvaluation(
+  model: Transformer,
+  f: FinalEvaluation,
+): Promise<{ score: number; generations: string[] }> {
+  const generations: string[] = [];
+  let sum = 0;
+  for (const example of f.examples) {
+    const ids = await generate(model, example.prompt, {
+      maxNewTokens: f.maxNewTokens,
+      ...(f.eos === undefined ? {} : { eos: f.eos }),
+    });
+    const text = f.decode(ids);
+    generations.push(text);
+    sum += f.metric(text, example.reference);
+  }
+  return { score: f.examples.length ? sum / f.examples.length : NaN, generations };
+}
+
 /**
  * Runs (or resumes) a federated run and returns its records.
  *
  * @example
  * ```ts
- * import { fedAvg, Gpu, PRESETS, simulate, Transformer } from "../../mod.ts";
+ * import { simulate } from "./simulator.ts";
+ * import { fedAvg } from "./algorithms/fed_avg.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { Transformer } from "../model/transformer.ts";
  * const gpu = await Gpu.create();
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
  * const sequence = { tokens: new Int32Array([256, 72, 105]), targets: new Int32Array([72, 105, 257]) };
@@ -231,14 +417,13 @@ async function evaluate(model: Transformer, sequences: readonly Sequence[]): Pro
  * const algorithm = fedAvg({ local: { steps: 1, optimizer: { kind: "sgd", lr: 0.5 } } });
  * const result = await simulate({ model, algorithm, clients, rounds: 2, seed: 1 });
  * console.log(result.records.map((r) => r.clients.length)); // [ 2, 2 ]
- * algorithm.destroy?.();
+ * algorithm.destroy();
  * gpu.destroy();
  * ```
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   validate(options);
   const { model, algorithm, clients, rounds, seed } = options;
-  const gpu = model.gpu;
   const until = options.until ?? rounds;
   if (model.train !== algorithm.trains) model.train = algorithm.trains;
   const participation = options.participation ?? { fraction: 1 };
@@ -248,11 +433,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const print = fingerprint(options);
   const params = model.trainable.params;
   const tensorNorms = new BlockNorms(
-    gpu,
+    model.gpu,
     params.vector,
     params.layout.tensors.map((t) => ({ start: t.offset, length: t.numel })),
   );
-  await algorithm.setup(model);
+  const global = params.vector.like("global model");
+  await algorithm.setup(model, { stream: (name) => new RandomStream(seed, `fl/run/${name}`) });
   let done = 0;
   try {
     const saved = options.checkpoint ? await options.checkpoint.load() : null;
@@ -278,34 +464,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       done = checkpoint.round;
     }
     for (let round = done + 1; round <= until; round++) {
+      const roundStart = performance.now();
       const ids = sampleClients(seed, round, clients.length, participation);
       const sampled = ids.map((i) => clients[i]!);
       const weights = aggregationWeights(sampled.map((c) => c.sequences.length), weighting);
-      const seconds: Record<Phase, number> = { local: 0, aggregate: 0 };
-      const context: RoundContext = {
-        gpu,
-        model,
+      const info: RoundInfo = {
         round,
         rounds,
-        clients: sampled,
-        weights,
-        ledger,
         stream: (name) => new RandomStream(seed, `fl/round=${round}/${name}`),
-        runStream: (name) => new RandomStream(seed, `fl/run/${name}`),
-        time: async (phase, work) => {
-          await gpu.sync();
-          const start = performance.now();
-          try {
-            return await work();
-          } finally {
-            await gpu.sync();
-            seconds[phase] += (performance.now() - start) / 1000;
-          }
-        },
-        progress: (update) => options.onProgress?.({ round, ...update }),
       };
-      const roundStart = performance.now();
-      const outcome = await algorithm.round(context);
+      const outcome = await runRound(options, global, ledger, info, sampled, weights);
       const roundSeconds = (performance.now() - roundStart) / 1000;
       const evalStart = performance.now();
       const every = options.evaluation?.every ?? 1;
@@ -317,26 +485,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       if (
         !Number.isFinite(paramNorm) || (evalLossValue !== null && !Number.isFinite(evalLossValue))
       ) {
-        const norms = outcome.updateNorms ?? [];
-        let culprit: number | null = null;
-        let largest = -1;
-        norms.forEach((n, i) => {
-          const kept = !outcome.dropped.includes(ids[i]!);
-          const size = Number.isNaN(n) ? Infinity : n;
-          if (kept && size > largest) {
-            largest = size;
-            culprit = ids[i]!;
-          }
-        });
-        throw new DivergenceError(
-          `Cannot continue the run: after round ${round} the global model is not finite ` +
-            `(‖w‖ = ${paramNorm}, eval loss ${evalLossValue}); ` +
-            (culprit === null
-              ? `clients ${ids.join(", ")} were aggregated`
-              : `client ${culprit} sent the largest update (‖Δ‖ = ${largest})`),
-          round,
-          culprit,
-        );
+        throw divergence(round, ids, outcome, paramNorm, evalLossValue);
       }
       const record: RoundRecord = {
         round,
@@ -345,20 +494,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         trainLoss: outcome.trainLoss,
         evalLoss: evalLossValue,
         paramNorm,
-        seconds: {
-          local: seconds.local,
-          aggregate: seconds.aggregate,
-          evaluation: evaluationSeconds,
-          round: roundSeconds,
-        },
+        seconds: { ...outcome.seconds, evaluation: evaluationSeconds, round: roundSeconds },
         communication: ledger.round(round),
         perClient: ledger.perClientRound(round),
-        peakGpuBytes: options.memory ? options.memory() : gpu.peakBytes,
-        extra: { ...(outcome.extra ?? {}) },
+        peakGpuBytes: options.memory ? options.memory() : model.gpu.peakBytes,
+        extra: outcome.extra,
       };
       records.push(record);
       done = round;
-      options.onRound?.(record);
+      await options.onRound?.(record);
       if (options.checkpoint) {
         await options.checkpoint.save(encodeCheckpoint({
           fingerprint: print,
@@ -370,22 +514,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         }));
       }
     }
-    let final: SimulationResult["final"] = null;
-    if (done === rounds && options.final) {
-      const f = options.final;
-      const generations: string[] = [];
-      let sum = 0;
-      for (const example of f.examples) {
-        const ids = await generate(model, example.prompt, {
-          maxNewTokens: f.maxNewTokens,
-          ...(f.eos === undefined ? {} : { eos: f.eos }),
-        });
-        const text = f.decode(ids);
-        generations.push(text);
-        sum += f.metric(text, example.reference);
-      }
-      final = { score: f.examples.length ? sum / f.examples.length : NaN, generations };
-    }
+    const final = done === rounds && options.final
+      ? await finalEvaluation(model, options.final)
+      : null;
     return {
       records,
       completed: done === rounds,
@@ -395,5 +526,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     };
   } finally {
     tensorNorms.destroy();
+    global.destroy();
   }
 }

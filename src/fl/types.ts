@@ -1,23 +1,37 @@
 /**
  * The contract between the federation simulator (src/fl/simulator.ts) and
- * the algorithms (src/fl/algorithms/*.ts, one file each): what a round
- * hands an algorithm, and what an algorithm reports back (DESIGN.md §5–6,
- * paper.md §1, §6, §7).
+ * the algorithms (src/fl/algorithms/*.ts, one file each), in the spirit of
+ * fedjax: the simulator owns the round, an algorithm supplies only what
+ * differs (DESIGN.md §5–6, paper.md §1.2, §6, §7).
  *
- * The simulator owns the global model, samples clients, times the phases
- * and evaluates; an algorithm owns what travels and how the server
- * aggregates. Clients are simulated one after another on one device: only
- * the sampled clients are materialised.
+ * One round, as the simulator runs it:
+ *
+ * 1. sample the clients and their aggregation weights w_i;
+ * 2. **client work** ({@linkcode FederatedAlgorithm.train}): hand the
+ *    algorithm one or several sampled clients at once; each turns (global
+ *    model, its data, its random streams) into an upload message, or into
+ *    nothing when its update is not finite (it is then dropped and counted);
+ * 3. **aggregation** ({@linkcode FederatedAlgorithm.aggregator}): every
+ *    kept upload is added with its raw weight w_i as it arrives; `finish`
+ *    gets W = Σ_kept w_i, so the aggregate uses the renormalised weights
+ *    w_i / W, and returns what the server broadcasts;
+ * 4. **apply** ({@linkcode FederatedAlgorithm.apply}): the broadcast onto the
+ *    global model;
+ * 5. the ledger gets each upload's and the broadcast's size
+ *    ({@linkcode FederatedAlgorithm.uploadSize},
+ *    {@linkcode FederatedAlgorithm.broadcastSize}) for every sampled client.
+ *
+ * Only the sampled clients are materialised; the working model's trainable
+ * vector holds the global parameters between rounds.
  *
  * @module
  */
 
-import type { Gpu } from "../gpu/gpu.ts";
+import type { GpuVector } from "../gpu/vector.ts";
 import type { TrainMode } from "../model/peft/adapter.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import type { RandomStream } from "../random/stream.ts";
 import type { AlgorithmProperties } from "./algorithms/properties.ts";
-import type { CommunicationLedger } from "./ledger.ts";
 
 /** One client's local data, already tokenised (batch size 1: one sequence each). */
 export interface ClientData {
@@ -32,62 +46,71 @@ export interface ClientData {
 /** The phases the paper's cost tables time separately (paper.md §3, Appx. C.2). */
 export type Phase = "local" | "aggregate";
 
-/** What an algorithm gets for one round. */
-export interface RoundContext {
-  /** The GPU. */
-  readonly gpu: Gpu;
-  /**
-   * The working model. Its trainable vector (`model.trainable.params`) holds
-   * the global parameters when the round starts; the algorithm leaves the
-   * new global parameters there when it returns.
-   */
-  readonly model: Transformer;
+/** Named random streams of one run (`fl/run/<name>`): state drawn once, e.g. a seed pool. */
+export interface RunStreams {
+  /** The stream `name` of this run, independent of the round. */
+  stream(name: string): RandomStream;
+}
+
+/** What every hook of a round knows. */
+export interface RoundInfo {
   /** Round number, 1-based. */
   readonly round: number;
   /** Total rounds of the run (for learning-rate annealing). */
   readonly rounds: number;
-  /** The sampled clients, in sampling order. */
-  readonly clients: readonly ClientData[];
-  /** Aggregation weights of the sampled clients (sum 1): equal or by sample count. */
-  readonly weights: readonly number[];
-  /** Named random stream of this run, round and `name` (e.g. `client=3/order`). */
+  /**
+   * The stream `fl/round=<round>/<name>` of this run: per-client draws name
+   * the client, e.g. `client=3/order` (every algorithm documents its names).
+   */
   stream(name: string): RandomStream;
-  /**
-   * Named random stream of this run that does not depend on the round: for
-   * state drawn once per run, such as a shared seed pool (paper.md §6, §7
-   * item 5). The simulator always provides it.
-   */
-  runStream?(name: string): RandomStream;
-  /** The communication ledger: record every transfer. */
-  readonly ledger: CommunicationLedger;
-  /**
-   * Runs `work` as part of `phase`: the GPU is synchronised before and after
-   * so its time is measured, not just recorded.
-   */
-  time<T>(phase: Phase, work: () => Promise<T>): Promise<T>;
-  /** Reports progress within the round (client i of n, latest loss). */
-  progress(update: { client: number; loss?: number }): void;
 }
 
-/** What an algorithm reports for one round. */
-export interface RoundOutcome {
-  /** Mean local training loss over the clients that took part. */
-  readonly trainLoss: number;
-  /** Clients whose update was non-finite and was left out of the aggregate. */
-  readonly dropped: readonly number[];
-  /** Algorithm-specific numbers for the records (e.g. Σ K_l sent). */
+/** The client phase: some of the round's sampled clients, trained from the global model. */
+export interface ClientWork extends RoundInfo {
+  /** The working model: its trainable vector is the clients' scratch during this phase. */
+  readonly model: Transformer;
+  /** The global trainable vector of this round (read only: every client starts from it). */
+  readonly global: GpuVector;
+  /** The clients to train, in sampling order (one or several). */
+  readonly clients: readonly ClientData[];
+}
+
+/** What one client's work yields. */
+export interface ClientOutcome<Upload> {
+  /** The upload message, or null when the client's update is not finite (dropped). */
+  readonly upload: Upload | null;
+  /** Mean local training loss (NaN when not finite). */
+  readonly loss: number;
+  /** ‖Δ‖ of its update where known (NaN or ∞ when not finite): names a divergence's culprit. */
+  readonly updateNorm?: number;
+  /** Per-client numbers for the round's record, averaged over the kept clients. */
   readonly extra?: Readonly<Record<string, number>>;
-  /** Each sampled client's mean local loss, in sampling order (NaN where not finite). */
-  readonly clientLosses?: readonly number[];
-  /**
-   * The ℓ2 norm of each sampled client's update, in sampling order (NaN or
-   * ∞ where it was not finite): names the culprit when a run diverges.
-   */
-  readonly updateNorms?: readonly number[];
 }
 
-/** A federated learning algorithm. */
-export interface FederatedAlgorithm {
+/** The server's aggregation of one round. */
+export interface Aggregation<Upload, Broadcast> {
+  /** Adds a kept client's upload with its raw aggregation weight w_i. */
+  add(upload: Upload, weight: number): Promise<void>;
+  /**
+   * What the server broadcasts, given W = Σ w_i over the uploads added.
+   * Called only when at least one upload was added (W > 0); a round whose
+   * clients were all dropped leaves the global model as it was.
+   */
+  finish(weightTotal: number): Promise<Broadcast>;
+}
+
+/** The size of one message, in the ledger's terms (src/fl/ledger.ts). */
+export interface MessageSize {
+  /** Parameters, coordinates or other scalars carried. */
+  readonly scalars: number;
+  /** Random seeds carried. */
+  readonly seeds: number;
+  /** Bytes as this implementation encodes it (default 4 per scalar, 8 per seed). */
+  readonly bytes?: number;
+}
+
+/** A federated learning algorithm: only what differs between algorithms. */
+export interface FederatedAlgorithm<Upload = unknown, Broadcast = unknown> {
   /** Display name, e.g. `Ferret (ours)`. */
   readonly name: string;
   /** A stable id for cache keys and manifests, e.g. `ferret-paper`. */
@@ -98,13 +121,28 @@ export interface FederatedAlgorithm {
   readonly options: Readonly<Record<string, unknown>>;
   /** Its declared complexity and properties (Table 1), where the paper lists it. */
   readonly properties?: AlgorithmProperties;
-  /** Prepares server state once, with the model at its initial parameters. */
-  setup(model: Transformer): Promise<void>;
-  /** Runs one round: local updates on every sampled client, then aggregation. */
-  round(context: RoundContext): Promise<RoundOutcome>;
+  /** Sets up server state once, with the model at its initial parameters. */
+  setup(model: Transformer, run: RunStreams): Promise<void>;
+  /** Client work: one outcome per client of `work.clients`, in order. */
+  train(work: ClientWork): Promise<ClientOutcome<Upload>[]>;
+  /** Starts the server's aggregation of a round. */
+  aggregator(round: RoundInfo): Aggregation<Upload, Broadcast>;
+  /**
+   * Applies the broadcast to `global` (which holds the round's global
+   * model) and returns server-side numbers for the round's record.
+   */
+  apply(
+    broadcast: Broadcast,
+    global: GpuVector,
+    round: RoundInfo,
+  ): Promise<Readonly<Record<string, number>>>;
+  /** The size of an upload. */
+  uploadSize(upload: Upload): MessageSize;
+  /** The size of the broadcast each sampled client receives. */
+  broadcastSize(broadcast: Broadcast): MessageSize;
   /** Server state to checkpoint after a round (besides the model's parameters). */
   saveState?(): Promise<Uint8Array>;
-  /** Restores what {@linkcode FederatedAlgorithm.saveState} returned. */
+  /** Restores what {@linkcode FederatedAlgorithm.saveState} returned (after setup). */
   loadState?(state: Uint8Array): Promise<void>;
   /** Frees GPU buffers. */
   destroy?(): void;

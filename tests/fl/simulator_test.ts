@@ -110,7 +110,9 @@ Deno.test("records: sampled clients, losses, phase times, communication, evaluat
       weighting: "equal",
       evaluation: { sequences, every: 2 },
       memory: () => 1234,
-      onRound: (r) => seen.push(r.round),
+      onRound: (r) => {
+        seen.push(r.round);
+      },
       final: {
         examples: [{ prompt: [tokenizer.bos, 72, 105], reference: "hi" }],
         decode: (ids) => tokenizer.decode(ids),

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { seedProbabilities } from "../../../mod.ts";
+ * import { seedProbabilities } from "./fed_kseed.ts";
  * const p = seedProbabilities([0, 0.25, 0.5]);
  * console.log(Array.from(p, (x) => x.toFixed(3))); // [ "0.186", "0.307", "0.506" ]
  * ```

@@ -30,7 +30,9 @@ interface NormTile {
  *
  * @example
  * ```ts
- * import { BlockNorms, Gpu, GpuVector } from "../../../mod.ts";
+ * import { BlockNorms } from "./block_norms.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
  * const gpu = await Gpu.create();
  * const x = GpuVector.from(gpu, new Float32Array([3, 4, 1, 0, 2]));
  * const norms = new BlockNorms(gpu, x, [{ start: 0, length: 2 }, { start: 2, length: 3 }]);
@@ -138,7 +140,7 @@ export class BlockNorms {
  *
  * @example
  * ```ts
- * import { segmentSumSquaresReference } from "../../../mod.ts";
+ * import { segmentSumSquaresReference } from "./block_norms.ts";
  * console.log(segmentSumSquaresReference([3, 4, 1], [{ start: 0, length: 2 }])); // [25]
  * ```
  */
@@ -158,7 +160,7 @@ export function segmentSumSquaresReference(
  *
  * @example
  * ```ts
- * import { totalNorm } from "../../../mod.ts";
+ * import { totalNorm } from "./block_norms.ts";
  * console.log(totalNorm([3, 4])); // 5
  * ```
  */

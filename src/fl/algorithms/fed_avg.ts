@@ -7,7 +7,7 @@
  *     w_{r+1} = w_r − η_g Σ_i p_i Δ_i,   Δ_i = w_r − w_r^(i) (after local training),
  *
  * p_i the aggregation weights renormalised over the clients whose update is
- * finite, η_g the global learning rate (1 = plain averaging; the paper's
+ * finite (src/fl/algorithms/_model_average.ts), η_g the global learning rate (1 = plain averaging; the paper's
  * CodeAlpaca/GSM8K runs use 1.0, paper.md §5.2).
  *
  * The same aggregation on an adapter's vector gives the PEFT baselines
@@ -20,10 +20,16 @@
 import type { GpuVector } from "../../gpu/vector.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
-import { axpy } from "../../vector/axpy.ts";
 import type { LocalTrainingOptions } from "../local.ts";
-import type { FederatedAlgorithm, RoundContext, RoundOutcome } from "../types.ts";
-import { ClientUpdates, meanLoss } from "./_client_update.ts";
+import type {
+  Aggregation,
+  ClientOutcome,
+  ClientWork,
+  FederatedAlgorithm,
+  MessageSize,
+} from "../types.ts";
+import { ClientUpdates } from "./_client_update.ts";
+import { type AveragedUpdate, ModelAverage, type ModelUpdate } from "./_model_average.ts";
 import { type AlgorithmProperties, FEDAVG } from "./properties.ts";
 
 /** Options of {@linkcode fedAvg}. */
@@ -42,10 +48,107 @@ export interface FedAvgOptions {
   readonly properties?: AlgorithmProperties;
 }
 
-/** A FedAvg-style algorithm; `destroy` frees its GPU buffers. */
-export interface FedAvgAlgorithm extends FederatedAlgorithm {
+/**
+ * FedAvg (see the module doc); create it with {@linkcode fedAvg}.
+ *
+ * @example
+ * ```ts
+ * import { FedAvg } from "./fed_avg.ts";
+ * const algorithm = new FedAvg({ local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } }, trains: "lora" });
+ * console.log(algorithm.id, algorithm.properties); // fedavg-lora undefined
+ * ```
+ */
+export class FedAvg implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
+  /** Display name. */
+  readonly name: string;
+  /** Stable id. */
+  readonly id: string;
+  /** What trains and travels. */
+  readonly trains: TrainMode;
+  /** Local training and η_g. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Table 1's declaration (full-parameter FedAvg only). */
+  readonly properties?: AlgorithmProperties;
+  readonly #local: LocalTrainingOptions;
+  readonly #globalLr: number;
+  #clients: ClientUpdates | null = null;
+  #server: ModelAverage | null = null;
+
+  /** Use {@linkcode fedAvg}. */
+  constructor(options: FedAvgOptions) {
+    const globalLr = options.globalLr ?? 1;
+    if (!Number.isFinite(globalLr) || globalLr <= 0) {
+      throw new RangeError(`Cannot run FedAvg with global learning rate ${globalLr}`);
+    }
+    this.trains = options.trains ?? "full";
+    this.name = options.name ?? "FedAvg";
+    this.id = options.id ?? (this.trains === "full" ? "fedavg" : `fedavg-${this.trains}`);
+    this.options = { ...options.local, globalLr, trains: this.trains };
+    const properties = options.properties ?? (this.trains === "full" ? FEDAVG : undefined);
+    if (properties) this.properties = properties;
+    this.#local = options.local;
+    this.#globalLr = globalLr;
+  }
+
+  /** Allocates the update vectors and the server's sum. */
+  setup(model: Transformer): Promise<void> {
+    this.destroy();
+    if (model.train !== this.trains) model.train = this.trains;
+    const params = model.trainable.params;
+    this.#clients = new ClientUpdates(model, this.#local);
+    this.#server = new ModelAverage(params.vector, params.layout.numParameters, this.#globalLr);
+    return Promise.resolve();
+  }
+
+  /** Step 2 on every client: local training from w, upload Δ_i = w − w_i. */
+  async train(work: ClientWork): Promise<ClientOutcome<ModelUpdate>[]> {
+    const clients = this.#ready().clients;
+    const outcomes: ClientOutcome<ModelUpdate>[] = [];
+    for (const [slot, client] of work.clients.entries()) {
+      const update = await clients.train(work, client, slot);
+      outcomes.push({
+        upload: update.finite ? { delta: update.delta } : null,
+        loss: update.local.meanLoss,
+        updateNorm: update.norm,
+      });
+    }
+    return outcomes;
+  }
+
+  /** Σ_i w_i Δ_i. */
+  aggregator(): Aggregation<ModelUpdate, AveragedUpdate> {
+    return this.#ready().server.aggregator();
+  }
+
+  /** w ← w − η_g Σ_i (w_i / W) Δ_i. */
+  apply(broadcast: AveragedUpdate, global: GpuVector): Promise<Record<string, number>> {
+    return this.#ready().server.apply(broadcast, global);
+  }
+
+  /** d scalars up. */
+  uploadSize(): MessageSize {
+    return this.#ready().server.size();
+  }
+
+  /** d scalars down. */
+  broadcastSize(): MessageSize {
+    return this.#ready().server.size();
+  }
+
+  #ready(): { clients: ClientUpdates; server: ModelAverage } {
+    if (!this.#clients || !this.#server) {
+      throw new TypeError(`Cannot run ${this.name} before setup`);
+    }
+    return { clients: this.#clients, server: this.#server };
+  }
+
   /** Frees the buffers. */
-  destroy(): void;
+  destroy(): void {
+    this.#clients?.destroy();
+    this.#server?.destroy();
+    this.#clients = null;
+    this.#server = null;
+  }
 }
 
 /**
@@ -53,87 +156,11 @@ export interface FedAvgAlgorithm extends FederatedAlgorithm {
  *
  * @example
  * ```ts
- * import { fedAvg } from "../../../mod.ts";
+ * import { fedAvg } from "./fed_avg.ts";
  * const algorithm = fedAvg({ local: { steps: 10, nAccum: 4, optimizer: { kind: "sgd", lr: 3e-4 } } });
  * console.log(algorithm.id, algorithm.trains); // fedavg full
  * ```
  */
-export function fedAvg(options: FedAvgOptions): FedAvgAlgorithm {
-  const globalLr = options.globalLr ?? 1;
-  if (!Number.isFinite(globalLr) || globalLr <= 0) {
-    throw new RangeError(`Cannot run FedAvg with global learning rate ${globalLr}`);
-  }
-  const trains = options.trains ?? "full";
-  let updates: ClientUpdates | null = null;
-  let sum: GpuVector | null = null;
-  const free = () => {
-    updates?.destroy();
-    sum?.destroy();
-    updates = null;
-    sum = null;
-  };
-  const properties = options.properties ?? (trains === "full" ? FEDAVG : undefined);
-  return {
-    name: options.name ?? "FedAvg",
-    id: options.id ?? (trains === "full" ? "fedavg" : `fedavg-${trains}`),
-    trains,
-    options: { ...options.local, globalLr, trains },
-    ...(properties ? { properties } : {}),
-    setup(model: Transformer): Promise<void> {
-      free();
-      if (model.train !== trains) model.train = trains;
-      updates = new ClientUpdates(model, options.local);
-      sum = model.trainable.params.vector.like("update sum");
-      return Promise.resolve();
-    },
-    async round(context: RoundContext): Promise<RoundOutcome> {
-      if (!updates || !sum) throw new TypeError("Cannot run a FedAvg round before setup");
-      const u = updates, total = sum;
-      const d = context.model.trainable.params.layout.numParameters;
-      u.begin();
-      total.clear();
-      const losses: number[] = [];
-      const norms: number[] = [];
-      const dropped: boolean[] = [];
-      for (const [i, client] of context.clients.entries()) {
-        const update = await context.time("local", () => u.train(context, client));
-        losses.push(update.local.meanLoss);
-        norms.push(update.norm);
-        dropped.push(!update.finite);
-        context.ledger.record({
-          round: context.round,
-          client: client.id,
-          direction: "up",
-          scalars: d,
-          seeds: 0,
-        });
-        if (update.finite) {
-          // The server adds p_i Δ_i as it arrives; renormalised once all have come.
-          await context.time("aggregate", () => axpy(context.weights[i]!, u.delta, total));
-        }
-        context.progress({ client: i, loss: update.local.meanLoss });
-      }
-      const keptRaw = context.weights.reduce((s, w, i) => s + (dropped[i] ? 0 : w), 0);
-      await context.time("aggregate", async () => {
-        u.start.copyTo(u.params);
-        if (keptRaw > 0) await axpy(-globalLr / keptRaw, total, u.params);
-      });
-      for (const client of context.clients) {
-        context.ledger.record({
-          round: context.round,
-          client: client.id,
-          direction: "down",
-          scalars: d,
-          seeds: 0,
-        });
-      }
-      return {
-        trainLoss: meanLoss(losses),
-        dropped: context.clients.filter((_, i) => dropped[i]).map((c) => c.id),
-        clientLosses: losses,
-        updateNorms: norms,
-      };
-    },
-    destroy: free,
-  };
+export function fedAvg(options: FedAvgOptions): FedAvg {
+  return new FedAvg(options);
 }

@@ -5,9 +5,9 @@
  * - **Candidate seeds.** The server draws K seeds once (default 4096), each
  *   uniform in [1, 10¹¹) like the official `np.random.randint(1, 1e11, K)`,
  *   from the stream `fedkseed/candidates`: of `options.seed` when given,
- *   else the run's (`RoundContext.runStream`), else of seed 0. They are
- *   drawn at the first round and saved with the state; all clients and
- *   rounds share them. Seed s's direction z_s ~ N(0, I_d) is
+ *   else the run's (`fl/run/fedkseed/candidates` of the run seed). They
+ *   are drawn at setup and saved with the state; all clients and rounds
+ *   share them. Seed s's direction z_s ~ N(0, I_d) is
  *   basis 0 of a one-block Gaussian plan over the whole trainable vector.
  * - **Local step** (`steps` per client, batch size 1): pick a candidate
  *   (uniformly, or by FedKSeed-Pro's probabilities), take the two-point
@@ -49,7 +49,14 @@
 import type { GpuVector } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { RandomStream } from "../../random/stream.ts";
-import type { FederatedAlgorithm, RoundContext, RoundOutcome } from "../types.ts";
+import type {
+  Aggregation,
+  ClientOutcome,
+  ClientWork,
+  FederatedAlgorithm,
+  MessageSize,
+  RunStreams,
+} from "../types.ts";
 import { type AlgorithmProperties, FEDKSEED } from "./properties.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import { drawIndex, seedProbabilities } from "./_kseed_sampling.ts";
@@ -173,12 +180,31 @@ function stepOptions(s: FedKSeedSettings): ZoStepOptions {
 interface GpuState {
   readonly model: Transformer;
   readonly stepper: ZoStepper;
+  /** w₀, which the server rebuilds from. */
   readonly initial: GpuVector;
-  readonly start: GpuVector;
-
+  /** The candidates' Philox keys. */
+  readonly keys: GPUBuffer;
   readonly coefficients: GPUBuffer;
   /** Keys of the seeds an incremental update touches (capacity K). */
   readonly touchedKeys: GPUBuffer;
+}
+
+/** A client's upload: its K accumulated scalars, and the steps behind them (Pro's history). */
+export interface KSeedUpload {
+  /** Σ g per candidate over the client's steps. */
+  readonly accumulator: Float64Array;
+  /** Candidate index of each step. */
+  readonly seedIndices: readonly number[];
+  /** g of each step (0 where skipped). */
+  readonly g: Float32Array;
+  /** 1 where the step was skipped. */
+  readonly skipped: Uint8Array;
+}
+
+/** What the server broadcasts: this round's change of the global accumulator. */
+export interface KSeedBroadcast {
+  /** Σ_i (w_i / W)·accumulator_i, per candidate. */
+  readonly change: Float64Array;
 }
 
 /**
@@ -187,12 +213,12 @@ interface GpuState {
  *
  * @example
  * ```ts
- * import { FedKSeed } from "../../../mod.ts";
+ * import { FedKSeed } from "./fed_kseed.ts";
  * const algorithm = new FedKSeed({ seeds: 16 });
  * console.log(algorithm.id, algorithm.probabilities()[0]); // fedkseed 0.0625
  * ```
  */
-export class FedKSeed implements FederatedAlgorithm {
+export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast> {
   /** `FedKSeed` or `FedKSeed-Pro`. */
   readonly name: string;
   /** `fedkseed` or `fedkseed-pro`. */
@@ -208,9 +234,9 @@ export class FedKSeed implements FederatedAlgorithm {
   readonly #historySum: Float64Array;
   readonly #historyCount: Float64Array;
   #gpu: GpuState | null = null;
-  #candidates: readonly number[] | null = null;
-  #keys: GPUBuffer | null = null;
+  #candidates: readonly number[] = [];
   #last: KSeedClientRecord[] = [];
+  #lastRound = 0;
 
   /** Use {@linkcode fedKSeed}. */
   constructor(options: FedKSeedOptions = {}) {
@@ -224,9 +250,9 @@ export class FedKSeed implements FederatedAlgorithm {
     this.#historyCount = new Float64Array(K).fill(1); // the initial 0 of every history
   }
 
-  /** The K candidate seeds in [1, 10¹¹) (empty until the first round draws them). */
+  /** The K candidate seeds in [1, 10¹¹) (empty until setup draws them). */
   get candidates(): readonly number[] {
-    return this.#candidates ?? [];
+    return this.#candidates;
   }
 
   /** The global accumulator Σ_rounds Σ_clients weight·g per candidate (a copy). */
@@ -252,130 +278,100 @@ export class FedKSeed implements FederatedAlgorithm {
     return seedProbabilities(this.historyMeans());
   }
 
-  /** Keeps w₀ and resets the pool (the candidates are drawn at the first round). */
-  setup(model: Transformer): Promise<void> {
+  /**
+   * Keeps w₀, resets the pool and draws the K candidates from the stream
+   * `fedkseed/candidates`: of `options.seed` when given, else the run's.
+   */
+  setup(model: Transformer, run: RunStreams): Promise<void> {
     this.destroy();
     const gpu = model.gpu;
-    const stepper = ZoStepper.create(model, stepOptions(this.options));
-    const vector = model.trainable.params.vector;
-    const initial = vector.like("fedkseed w0");
-    const start = vector.like("fedkseed round start");
-    vector.copyTo(initial);
+    const name = "fedkseed/candidates";
+    const seed = this.options.seed;
+    const stream = seed !== null ? new RandomStream(seed, name) : run.stream(name);
+    this.#candidates = Object.freeze(
+      Array.from(
+        { length: this.options.seeds },
+        () => 1 + Math.floor(stream.uniform() * (1e11 - 1)),
+      ),
+    );
+    const initial = model.trainable.params.vector.like("fedkseed w0");
+    model.trainable.params.vector.copyTo(initial);
     this.#gpu = {
       model,
-      stepper,
+      stepper: ZoStepper.create(model, stepOptions(this.options)),
       initial,
-      start,
+      keys: gpu.upload(seedKeys(this.#candidates), "fedkseed keys"),
       coefficients: gpu.buffer(4 * this.options.seeds, "fedkseed pool coefficients"),
       touchedKeys: gpu.buffer(8 * this.options.seeds, "fedkseed touched keys"),
     };
     this.#pool.fill(0);
     this.#historySum.fill(0);
     this.#historyCount.fill(1);
-    this.#candidates = null;
     return Promise.resolve();
   }
 
-  /** The candidates and their Philox keys on the GPU, drawn on first use. */
-  #candidateKeys(context: RoundContext): { seeds: readonly number[]; keys: GPUBuffer } {
-    if (!this.#candidates) {
-      const name = "fedkseed/candidates";
-      const seed = this.options.seed;
-      const stream = seed !== null
-        ? new RandomStream(seed, name)
-        : context.runStream?.(name) ?? new RandomStream(0, name);
-      this.#candidates = Object.freeze(
-        Array.from(
-          { length: this.options.seeds },
-          () => 1 + Math.floor(stream.uniform() * (1e11 - 1)),
-        ),
-      );
-      this.#keys?.destroy();
-      this.#keys = null;
-    }
-    this.#keys ??= context.gpu.upload(seedKeys(this.#candidates), "fedkseed keys");
-    return { seeds: this.#candidates, keys: this.#keys };
-  }
-
-  #state(context: RoundContext): GpuState {
+  #state(model?: Transformer): GpuState {
     const state = this.#gpu;
     if (!state) throw new TypeError("Cannot run a FedKSeed round before setup()");
-    if (context.model !== state.model) {
+    if (model && model !== state.model) {
       throw new TypeError("Cannot run a FedKSeed round on a model other than the one set up");
     }
     return state;
   }
 
-  /** Local steps on every sampled client, then the pool update and the rebuild from w₀. */
-  async round(context: RoundContext): Promise<RoundOutcome> {
-    const state = this.#state(context);
-    const { stepper, start } = state;
+  /** The round's CDF over the candidates (Pro), or null for uniform draws. */
+  #cdf(): Float64Array | null {
+    if (this.options.sampling !== "pro") return null;
+    const p = this.probabilities();
+    const cdf = new Float64Array(p.length);
+    let acc = 0;
+    p.forEach((v, i) => (cdf[i] = acc += v));
+    return cdf;
+  }
+
+  /**
+   * Local steps on every client from w: each picks its candidates from the
+   * stream `client=<id>/seeds` and its data from `client=<id>/order`, and
+   * uploads its K accumulated scalars.
+   */
+  async train(work: ClientWork): Promise<ClientOutcome<KSeedUpload>[]> {
+    const { stepper } = this.#state(work.model);
     const { seeds: K, steps } = this.options;
-    if (context.weights.length !== context.clients.length) {
-      throw new TypeError(
-        `Cannot run a FedKSeed round: ${context.clients.length} clients, ${context.weights.length} weights`,
-      );
-    }
-    const { seeds: candidates, keys } = this.#candidateKeys(context);
-    const vector = state.model.trainable.params.vector;
-    vector.copyTo(start);
-    let cdf: Float64Array | null = null;
-    if (this.options.sampling === "pro") {
-      const p = this.probabilities();
-      cdf = new Float64Array(K);
-      let acc = 0;
-      p.forEach((v, i) => (cdf![i] = acc += v));
-    }
-    const records: KSeedClientRecord[] = [];
-    const accumulators: Float64Array[] = [];
-    const losses: number[] = [];
-    let skippedSteps = 0;
-    let nonzeros = 0;
-    for (const [n, client] of context.clients.entries()) {
-      context.ledger.record({
-        round: context.round,
-        client: client.id,
-        direction: "down",
-        scalars: K,
-        seeds: 0,
-      });
-      const seedStream = context.stream(`client=${client.id}/seeds`);
+    const candidates = this.#candidates;
+    const vector = work.model.trainable.params.vector;
+    const cdf = this.#cdf();
+    if (work.round !== this.#lastRound) this.#last = [];
+    this.#lastRound = work.round;
+    const outcomes: ClientOutcome<KSeedUpload>[] = [];
+    for (const client of work.clients) {
+      const seedStream = work.stream(`client=${client.id}/seeds`);
       const seedIndices = Array.from(
         { length: steps },
         () => cdf ? drawIndex(cdf, seedStream.uniform()) : seedStream.int(K),
       );
       const order = dataOrder(
-        context.stream(`client=${client.id}/order`),
+        work.stream(`client=${client.id}/order`),
         client.sequences.length,
         steps,
       );
-      const result = await context.time("local", async () => {
-        if (n > 0) start.copyTo(vector);
-        for (let t = 0; t < steps; t++) {
-          await stepper.record([candidates[seedIndices[t]!]!], [client.sequences[order[t]!]!]);
-        }
-        return await stepper.read();
-      });
-      const local = new Float64Array(K);
+      work.global.copyTo(vector);
+      for (let t = 0; t < steps; t++) {
+        await stepper.record([candidates[seedIndices[t]!]!], [client.sequences[order[t]!]!]);
+      }
+      const result = await stepper.read();
+      const accumulator = new Float64Array(K);
       const touched = new Set<number>();
+      let skippedSteps = 0;
       for (let t = 0; t < steps; t++) {
         if (result.skipped[t]) {
           skippedSteps++;
           continue;
         }
-        local[seedIndices[t]!]! += result.g[t]!;
+        accumulator[seedIndices[t]!]! += result.g[t]!;
         touched.add(seedIndices[t]!);
       }
-      const dropped = !local.every(Number.isFinite);
-      context.ledger.record({
-        round: context.round,
-        client: client.id,
-        direction: "up",
-        scalars: K,
-        seeds: 0,
-      });
-      nonzeros += touched.size;
-      records.push({
+      const dropped = !accumulator.every(Number.isFinite);
+      this.#last.push({
         client: client.id,
         seedIndices,
         order,
@@ -383,67 +379,80 @@ export class FedKSeed implements FederatedAlgorithm {
         skipped: result.skipped,
         dropped,
       });
-      accumulators.push(local);
       const finite = Array.from(result.losses).filter(Number.isFinite);
-      const loss = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
-      if (!dropped) losses.push(loss);
-      context.progress({ client: n, loss });
-    }
-    const kept = records.flatMap((r, i) => (r.dropped ? [] : [i]));
-    const total = kept.reduce((s, i) => s + context.weights[i]!, 0);
-    const change = new Float64Array(K);
-    if (total > 0) {
-      for (const i of kept) {
-        const w = context.weights[i]! / total;
-        accumulators[i]!.forEach((g, s) => (change[s]! += w * g));
-      }
-    }
-    change.forEach((c, s) => (this.#pool[s]! += c));
-    const clip = this.options.lossClip;
-    for (const i of kept) {
-      const r = records[i]!;
-      r.seedIndices.forEach((s, t) => {
-        if (r.skipped[t]) return;
-        this.#historySum[s]! += Math.min(clip, Math.abs(r.g[t]!));
-        this.#historyCount[s]!++;
+      outcomes.push({
+        upload: dropped ? null : { accumulator, seedIndices, g: result.g, skipped: result.skipped },
+        loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
+        extra: { nonzeros: touched.size, skippedSteps },
       });
     }
-    this.#last = records;
-    await context.time("aggregate", () => this.#rebuild(state, keys, candidates, change));
+    return outcomes;
+  }
+
+  /**
+   * The change of the global accumulator, Σ_i (w_i / W)·accumulator_i,
+   * added to the pool; Pro's histories get every kept step's g.
+   */
+  aggregator(): Aggregation<KSeedUpload, KSeedBroadcast> {
+    const uploads: { upload: KSeedUpload; weight: number }[] = [];
     return {
-      trainLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
-      dropped: records.filter((r) => r.dropped).map((r) => r.client),
-      extra: {
-        seeds: K,
-        nonzeros: context.clients.length ? nonzeros / context.clients.length : 0,
-        skippedSteps,
+      add: (upload, weight) => {
+        uploads.push({ upload, weight });
+        return Promise.resolve();
+      },
+      finish: (weightTotal) => {
+        const change = new Float64Array(this.options.seeds);
+        for (const { upload, weight } of uploads) {
+          const w = weight / weightTotal;
+          upload.accumulator.forEach((g, s) => (change[s]! += w * g));
+        }
+        change.forEach((c, s) => (this.#pool[s]! += c));
+        const clip = this.options.lossClip;
+        for (const { upload } of uploads) {
+          upload.seedIndices.forEach((s, t) => {
+            if (upload.skipped[t]) return;
+            this.#historySum[s]! += Math.min(clip, Math.abs(upload.g[t]!));
+            this.#historyCount[s]!++;
+          });
+        }
+        return Promise.resolve({ change });
       },
     };
   }
 
-  /** w ← w₀ − η Σ_s pool[s]·z_s, all K directions in one pass. */
-  async #rebuild(
-    state: GpuState,
-    keys: GPUBuffer,
-    candidates: readonly number[],
-    change: Float64Array,
-  ): Promise<void> {
-    const lr = this.options.lr;
+  /**
+   * The server's rebuild: w ← w₀ − η Σ_s pool[s]·z_s, all K directions in
+   * one pass (`replay`), or w ← w − η Σ_s change[s]·z_s over the touched
+   * seeds only (`incremental`).
+   */
+  async apply(broadcast: KSeedBroadcast, global: GpuVector): Promise<Record<string, number>> {
+    const state = this.#state();
+    const { lr, seeds: K } = this.options;
     const gpu = state.model.gpu;
-    const vector = state.model.trainable.params.vector;
     if (this.options.rebuild === "incremental") {
-      // w ← w_r − η Σ_s Δpool[s]·z_s over the touched seeds only.
+      const { change } = broadcast;
       const touched = Array.from(change.keys()).filter((s) => change[s] !== 0);
-      state.start.copyTo(vector);
-      if (touched.length === 0) return;
-      gpu.write(state.touchedKeys, seedKeys(touched.map((s) => candidates[s]!)));
-      gpu.write(state.coefficients, Float32Array.from(touched, (s) => -lr * change[s]!));
-      await replaySeeds(vector, state.touchedKeys, state.coefficients, touched.length);
-      return;
+      if (touched.length > 0) {
+        gpu.write(state.touchedKeys, seedKeys(touched.map((s) => this.#candidates[s]!)));
+        gpu.write(state.coefficients, Float32Array.from(touched, (s) => -lr * change[s]!));
+        await replaySeeds(global, state.touchedKeys, state.coefficients, touched.length);
+      }
+    } else {
+      gpu.write(state.coefficients, Float32Array.from(this.#pool, (g) => -lr * g));
+      state.initial.copyTo(global);
+      await replaySeeds(global, state.keys, state.coefficients, K);
     }
-    gpu.write(state.coefficients, Float32Array.from(this.#pool, (g) => -lr * g));
-    state.initial.copyTo(vector);
-    await replaySeeds(vector, keys, state.coefficients, this.options.seeds);
+    return { seeds: K };
+  }
+
+  /** K scalars up. */
+  uploadSize(): MessageSize {
+    return { scalars: this.options.seeds, seeds: 0 };
+  }
+
+  /** K scalars down. */
+  broadcastSize(): MessageSize {
+    return { scalars: this.options.seeds, seeds: 0 };
   }
 
   /** The pool and the Pro histories (JSON; the model is rebuilt from them and w₀). */
@@ -478,8 +487,8 @@ export class FedKSeed implements FederatedAlgorithm {
         throw new TypeError(`Cannot load FedKSeed state: "candidates" is not ${K} integers`);
       }
       this.#candidates = Object.freeze(parsed.candidates.slice());
-      this.#keys?.destroy();
-      this.#keys = null;
+      const state = this.#state();
+      state.model.gpu.write(state.keys, seedKeys(this.#candidates));
     }
     this.#pool.set(parsed.pool);
     this.#historySum.set(parsed.historySum);
@@ -489,14 +498,11 @@ export class FedKSeed implements FederatedAlgorithm {
 
   /** Frees the GPU buffers. */
   destroy(): void {
-    this.#keys?.destroy();
-    this.#keys = null;
     const s = this.#gpu;
     if (!s) return;
     s.stepper.destroy();
     s.initial.destroy();
-    s.start.destroy();
-
+    s.keys.destroy();
     s.coefficients.destroy();
     s.touchedKeys.destroy();
     this.#gpu = null;
@@ -509,7 +515,7 @@ export class FedKSeed implements FederatedAlgorithm {
  *
  * @example
  * ```ts
- * import { fedKSeed } from "../../../mod.ts";
+ * import { fedKSeed } from "./fed_kseed.ts";
  * const algorithm = fedKSeed({ seeds: 1024, sampling: "pro" });
  * console.log(algorithm.name, algorithm.options.lr, algorithm.options.seeds); // FedKSeed-Pro 3e-7 1024
  * ```

@@ -33,18 +33,27 @@
  *
  * Everything is recorded on the GPU without a readback per step
  * (src/fl/algorithms/_zo_step.ts); the server's averaging is done as
- * w ← w_r + Σ_i p_i (w_i − w_r) with p_i the weights renormalised over the
- * clients whose update is finite.
+ * w ← w_r − Σ_i p_i (w_r − w_i) with p_i the weights renormalised over the
+ * clients whose update is finite: FedAvg's server with η_g = 1
+ * (src/fl/algorithms/_model_average.ts).
  *
  * @module
  */
 
 import type { GpuVector } from "../../gpu/vector.ts";
+import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { axpy } from "../../vector/axpy.ts";
-import type { FederatedAlgorithm, RoundContext, RoundOutcome } from "../types.ts";
+import type {
+  Aggregation,
+  ClientOutcome,
+  ClientWork,
+  FederatedAlgorithm,
+  MessageSize,
+} from "../types.ts";
+import { UpdateSlots } from "./_client_update.ts";
+import { type AveragedUpdate, ModelAverage, type ModelUpdate } from "./_model_average.ts";
 import { type AlgorithmProperties, FEDZO } from "./properties.ts";
-import type { TrainMode } from "../../model/peft/adapter.ts";
 import {
   dataOrder,
   type FiniteDifference,
@@ -118,8 +127,8 @@ function stepOptions(s: FedZoSettings): ZoStepOptions {
 interface GpuState {
   readonly model: Transformer;
   readonly stepper: ZoStepper;
-  readonly start: GpuVector;
-  readonly sum: GpuVector;
+  readonly slots: UpdateSlots;
+  readonly server: ModelAverage;
 }
 
 /**
@@ -127,11 +136,11 @@ interface GpuState {
  *
  * @example
  * ```ts
- * import { FedZo } from "../../../mod.ts";
+ * import { FedZo } from "./fed_zo.ts";
  * console.log(new FedZo({ samples: 4 }).options.samples); // 4
  * ```
  */
-export class FedZo implements FederatedAlgorithm {
+export class FedZo implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
   /** `FedZO`. */
   readonly name = "FedZO";
   /** `fedzo`. */
@@ -144,6 +153,7 @@ export class FedZo implements FederatedAlgorithm {
   readonly properties: AlgorithmProperties = FEDZO;
   #gpu: GpuState | null = null;
   #last: ZoClientRecord[] = [];
+  #lastRound = 0;
 
   /** Use {@linkcode fedZo}. */
   constructor(options: FedZoOptions = {}) {
@@ -166,51 +176,38 @@ export class FedZo implements FederatedAlgorithm {
     return this.#last;
   }
 
-  /** Allocates the stepper and the server's buffers. */
+  /** Allocates the stepper, the clients' updates and the server's sum. */
   setup(model: Transformer): Promise<void> {
     this.destroy();
-    const stepper = ZoStepper.create(model, stepOptions(this.options));
-    const vector = model.trainable.params.vector;
+    const params = model.trainable.params;
     this.#gpu = {
       model,
-      stepper,
-      start: vector.like("fedzo round start"),
-      sum: vector.like("fedzo update sum"),
+      stepper: ZoStepper.create(model, stepOptions(this.options)),
+      slots: new UpdateSlots(params.vector),
+      server: new ModelAverage(params.vector, params.layout.numParameters, 1),
     };
     return Promise.resolve();
   }
 
-  /** Local ZO iterations on every sampled client, then the weighted model average. */
-  async round(context: RoundContext): Promise<RoundOutcome> {
+  #state(model?: Transformer): GpuState {
     const state = this.#gpu;
     if (!state) throw new TypeError("Cannot run a FedZO round before setup()");
-    if (context.model !== state.model) {
+    if (model && model !== state.model) {
       throw new TypeError("Cannot run a FedZO round on a model other than the one set up");
     }
-    if (context.weights.length !== context.clients.length) {
-      throw new TypeError(
-        `Cannot run a FedZO round: ${context.clients.length} clients, ${context.weights.length} weights`,
-      );
-    }
-    const { stepper, start, sum } = state;
+    return state;
+  }
+
+  /** Local ZO iterations on every client from w; upload Δ_i = w − w_i. */
+  async train(work: ClientWork): Promise<ClientOutcome<ModelUpdate>[]> {
+    const { stepper, slots } = this.#state(work.model);
     const { steps, samples, directions, lr } = this.options;
-    const d = state.model.trainable.params.layout.numParameters;
-    const vector = state.model.trainable.params.vector;
-    vector.copyTo(start);
-    sum.clear();
-    const records: ZoClientRecord[] = [];
-    const losses: number[] = [];
-    let kept = 0;
-    let skippedDirections = 0;
-    for (const [n, client] of context.clients.entries()) {
-      context.ledger.record({
-        round: context.round,
-        client: client.id,
-        direction: "down",
-        scalars: d,
-        seeds: 0,
-      });
-      const seedStream = context.stream(`client=${client.id}/directions`);
+    const vector = work.model.trainable.params.vector;
+    if (work.round !== this.#lastRound) this.#last = [];
+    this.#lastRound = work.round;
+    const outcomes: ClientOutcome<ModelUpdate>[] = [];
+    for (const [slot, client] of work.clients.entries()) {
+      const seedStream = work.stream(`client=${client.id}/directions`);
       const seeds = Array.from(
         { length: steps },
         () =>
@@ -220,31 +217,24 @@ export class FedZo implements FederatedAlgorithm {
           ),
       );
       const flat = dataOrder(
-        context.stream(`client=${client.id}/order`),
+        work.stream(`client=${client.id}/order`),
         client.sequences.length,
         steps * samples,
       );
       const order = seeds.map((_, t) => flat.slice(t * samples, (t + 1) * samples));
-      const result = await context.time("local", async () => {
-        if (n > 0) start.copyTo(vector);
-        for (let t = 0; t < steps; t++) {
-          await stepper.record(seeds[t]!, order[t]!.map((i) => client.sequences[i]!));
-        }
-        return await stepper.read();
-      });
+      work.global.copyTo(vector);
+      for (let t = 0; t < steps; t++) {
+        await stepper.record(seeds[t]!, order[t]!.map((i) => client.sequences[i]!));
+      }
+      const result = await stepper.read();
       // The update is Σ −(η/b₂)·g·u with |u| ≤ 5.8: finite g and a finite bound mean a finite model.
       let bound = 0;
       result.g.forEach((g) => (bound += Math.abs(g)));
       const dropped = !(Number.isFinite(bound) && (lr / directions) * bound * 5.8 < 1e38);
-      result.skipped.forEach((s) => (skippedDirections += s));
-      context.ledger.record({
-        round: context.round,
-        client: client.id,
-        direction: "up",
-        scalars: d,
-        seeds: 0,
-      });
-      records.push({
+      const delta = slots.slot(slot);
+      work.global.copyTo(delta);
+      await axpy(-1, vector, delta);
+      this.#last.push({
         client: client.id,
         seeds,
         order,
@@ -253,28 +243,33 @@ export class FedZo implements FederatedAlgorithm {
         dropped,
       });
       const finite = Array.from(result.losses).filter(Number.isFinite);
-      const loss = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
-      if (!dropped) {
-        losses.push(loss);
-        const weight = context.weights[n]!;
-        kept += weight;
-        await context.time("aggregate", async () => {
-          await axpy(-1, start, vector); // the client's update w_i − w_r
-          await axpy(weight, vector, sum);
-        });
-      }
-      context.progress({ client: n, loss });
+      outcomes.push({
+        upload: dropped ? null : { delta },
+        loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
+        extra: { skippedDirections: result.skipped.reduce((a, b) => a + b, 0) },
+      });
     }
-    await context.time("aggregate", async () => {
-      start.copyTo(vector);
-      if (kept > 0) await axpy(1 / kept, sum, vector);
-    });
-    this.#last = records;
-    return {
-      trainLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
-      dropped: records.filter((r) => r.dropped).map((r) => r.client),
-      extra: { skippedDirections },
-    };
+    return outcomes;
+  }
+
+  /** Σ_i w_i Δ_i. */
+  aggregator(): Aggregation<ModelUpdate, AveragedUpdate> {
+    return this.#state().server.aggregator();
+  }
+
+  /** The weighted model average: w ← w − Σ_i (w_i / W) Δ_i. */
+  apply(broadcast: AveragedUpdate, global: GpuVector): Promise<Record<string, number>> {
+    return this.#state().server.apply(broadcast, global);
+  }
+
+  /** The whole model up: d scalars. */
+  uploadSize(): MessageSize {
+    return this.#state().server.size();
+  }
+
+  /** The whole model down: d scalars. */
+  broadcastSize(): MessageSize {
+    return this.#state().server.size();
   }
 
   /** Frees the GPU buffers. */
@@ -282,8 +277,8 @@ export class FedZo implements FederatedAlgorithm {
     const s = this.#gpu;
     if (!s) return;
     s.stepper.destroy();
-    s.start.destroy();
-    s.sum.destroy();
+    s.slots.destroy();
+    s.server.destroy();
     this.#gpu = null;
   }
 }
@@ -293,7 +288,7 @@ export class FedZo implements FederatedAlgorithm {
  *
  * @example
  * ```ts
- * import { fedZo } from "../../../mod.ts";
+ * import { fedZo } from "./fed_zo.ts";
  * const algorithm = fedZo({ directions: 2 });
  * console.log(algorithm.name, algorithm.options.steps, algorithm.options.difference); // FedZO 200 forward
  * ```

@@ -23,7 +23,7 @@ import type { Seed } from "../../random/basis.ts";
  *
  * @example
  * ```ts
- * import { LEAST_SQUARES_LIMIT } from "../../../mod.ts";
+ * import { LEAST_SQUARES_LIMIT } from "./ferret_least_squares.ts";
  * console.log(LEAST_SQUARES_LIMIT); // 16777216
  * ```
  */
@@ -37,7 +37,10 @@ export const LEAST_SQUARES_LIMIT = 2 ** 24;
  *
  * @example
  * ```ts
- * import { BasisPlan, Gpu, GpuVector, leastSquaresCoordinates } from "../../../mod.ts";
+ * import { leastSquaresCoordinates } from "./ferret_least_squares.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
+ * import { BasisPlan } from "../../projection/plan.ts";
  * const gpu = await Gpu.create();
  * const delta = GpuVector.from(gpu, new Float32Array([1, -2, 3, 0.5]));
  * const plan = BasisPlan.create(gpu, { blocks: [{ start: 0, length: 4 }], counts: [4], vector: delta });

@@ -24,40 +24,60 @@
  * fused pass and keeps its K_l chosen ones (the same numbers at most
  * K·d / Σ K_l d_l times the code's client cost), with one readback.
  *
+ * Blocks and the client-side rebuild: src/fl/algorithms/_ferret_shared.ts.
+ * The paper's Ferret is a separate implementation:
+ * src/fl/algorithms/ferret_paper.ts.
+ *
  * @module
  */
 
 import type { Gpu } from "../../gpu/gpu.ts";
 import type { GpuVector } from "../../gpu/vector.ts";
+import type { TrainMode } from "../../model/peft/adapter.ts";
+import type { Transformer } from "../../model/transformer.ts";
 import { officialAllocation } from "../../projection/allocation.ts";
+import type { Block } from "../../projection/blocks.ts";
 import { BasisPlan, type Segment } from "../../projection/plan.ts";
 import type { Distribution } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
-import type { ClientData, RoundContext } from "../types.ts";
-import type { ClientUpdate } from "./_client_update.ts";
+import type {
+  Aggregation,
+  ClientOutcome,
+  ClientWork,
+  FederatedAlgorithm,
+  MessageSize,
+  RoundInfo,
+  RunStreams,
+} from "../types.ts";
+import { type ClientUpdate, ClientUpdates } from "./_client_update.ts";
+import {
+  ClientRebuild,
+  commonSettings,
+  type FerretCommonOptions,
+  type FerretCommonSettings,
+  loadFerretState,
+  recordedSettings,
+  saveFerretState,
+  trainableBlocks,
+} from "./_ferret_shared.ts";
 import { freshSeed } from "./ferret_paper.ts";
+import { FERRET } from "./properties.ts";
 
 /** How the official server learning rate changes over rounds. */
 export type Anneal = "none" | "linear" | "cosine";
 
-/** Official-mode settings. */
-export interface OfficialSettings {
-  /** Pool size K, also the most bases a block gets. */
-  readonly K: number;
-  /** slr_max (the script: 10 for NI, 3 for Dolly). */
-  readonly slrMax: number;
-  /** slr_min for annealing. */
-  readonly slrMin: number;
-  /** Annealing of the server learning rate. */
-  readonly anneal: Anneal;
-  /** Seed-pool momentum μ (the script: 0). */
-  readonly momentum: number;
-  /** Per-seed per-block clip norm (10). */
-  readonly clip: number;
-  /** Equal client weights (`--equal_weight`) instead of the round's weights. */
-  readonly equalWeight: boolean;
-  /** Basis distribution. */
-  readonly distribution: Distribution;
+/** Options of {@linkcode ferretOfficial}. */
+export interface FerretOfficialOptions extends FerretCommonOptions {
+  /** slr_min for annealing (default = `globalLr`, the code's slr_max). */
+  readonly slrMin?: number;
+  /** Annealing of the server learning rate (default `none`, the script's). */
+  readonly anneal?: Anneal;
+  /** Seed-pool momentum μ (default 0, the script's). */
+  readonly momentum?: number;
+  /** Per-seed per-block clip norm (default 10). */
+  readonly clip?: number;
+  /** Equal client weights, `--equal_weight` (default true, the script's). */
+  readonly equalWeight?: boolean;
 }
 
 /** One client's upload in official mode. */
@@ -86,7 +106,7 @@ export interface OfficialDownload {
  *
  * @example
  * ```ts
- * import { serverLearningRate } from "../../../mod.ts";
+ * import { serverLearningRate } from "./ferret_official.ts";
  * console.log([1, 2, 3].map((r) => serverLearningRate("linear", 10, 2, r, 3))); // [ 10, 6, 2 ]
  * ```
  */
@@ -115,7 +135,8 @@ export function serverLearningRate(
  *
  * @example
  * ```ts
- * import { officialChoice, RandomStream } from "../../../mod.ts";
+ * import { officialChoice } from "./ferret_official.ts";
+ * import { RandomStream } from "../../random/stream.ts";
  * const { counts, indices } = officialChoice([1, 0.5, 0.01], 8, new RandomStream(1, "indices"));
  * console.log(counts, indices.length); // [ 8, 4, 2 ] 14
  * ```
@@ -142,7 +163,7 @@ export function officialChoice(
  *
  * @example
  * ```ts
- * import { clippedCoefficient } from "../../../mod.ts";
+ * import { clippedCoefficient } from "./ferret_official.ts";
  * console.log(clippedCoefficient(50, 0.5, 10), clippedCoefficient(4, 0.5, 10)); // 19.9999992… 4
  * ```
  */
@@ -152,143 +173,396 @@ export function clippedCoefficient(pool: number, basisNorm: number, clip: number
   return pool * Math.min(1, clip / (norm + 1e-6));
 }
 
-/** Official-mode client and server steps, and the pool. */
-export class OfficialMode {
-  readonly #gpu: Gpu;
-  readonly #blocks: readonly Segment[];
-  readonly #settings: OfficialSettings;
-  readonly #plan: BasisPlan;
-  #key: number | null = null;
-  #basisNorms: Float64Array | null = null;
-  /** The momentum pool [L × K] carried across rounds (all zero with μ = 0). */
-  pool: Float32Array;
+interface Prepared {
+  readonly blocks: readonly Block[];
+  readonly clients: ClientUpdates;
+  readonly seeds: SeedPool;
+  readonly rebuild: ClientRebuild | null;
+}
 
-  /** For `blocks` of vectors shaped like `shape`. */
-  constructor(
-    gpu: Gpu,
-    blocks: readonly Segment[],
-    settings: OfficialSettings,
-    shape: Pick<GpuVector, "length" | "chunkElements">,
-  ) {
-    if (!Number.isInteger(settings.K) || settings.K < 1) {
-      throw new RangeError(`Cannot run Ferret (official mode) with K = ${settings.K}`);
+/**
+ * Ferret as the released code runs it (see the module doc). Create it with
+ * {@linkcode ferretOfficial}.
+ *
+ * @example
+ * ```ts
+ * import { FerretOfficial } from "./ferret_official.ts";
+ * const algorithm = new FerretOfficial({ K: 8, local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } });
+ * console.log(algorithm.options.clip, algorithm.options.equalWeight); // 10 true
+ * ```
+ */
+export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, OfficialDownload> {
+  /** `Ferret (ours)`. */
+  readonly name = "Ferret (ours)";
+  /** `ferret-official`. */
+  readonly id = "ferret-official";
+  /** What trains and travels. */
+  readonly trains: TrainMode;
+  /** The resolved options. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Table 1's declaration. */
+  readonly properties = FERRET;
+  readonly #settings: FerretCommonSettings;
+  readonly #slrMin: number;
+  readonly #anneal: Anneal;
+  readonly #momentum: number;
+  readonly #clip: number;
+  readonly #equalWeight: boolean;
+  #prepared: Prepared | null = null;
+  #lastMessages: OfficialMessage[] = [];
+  /** The momentum pool [L × K] carried across rounds (all zero with μ = 0). */
+  #pool: Float32Array = new Float32Array(0);
+
+  /** Use {@linkcode ferretOfficial}. */
+  constructor(options: FerretOfficialOptions) {
+    const s = commonSettings(options, "Ferret (official mode)");
+    this.#settings = s;
+    this.#slrMin = options.slrMin ?? s.globalLr;
+    this.#anneal = options.anneal ?? "none";
+    this.#momentum = options.momentum ?? 0;
+    this.#clip = options.clip ?? 10;
+    this.#equalWeight = options.equalWeight ?? true;
+    if (!Number.isInteger(s.K) || s.K < 1) {
+      throw new RangeError(`Cannot run Ferret (official mode) with K = ${s.K}`);
     }
-    if (!(settings.clip > 0) || !(settings.momentum >= 0 && settings.momentum < 1)) {
+    if (!(this.#clip > 0) || !(this.#momentum >= 0 && this.#momentum < 1)) {
       throw new RangeError(
-        `Cannot run Ferret (official mode) with clip ${settings.clip}, momentum ${settings.momentum}`,
+        `Cannot run Ferret (official mode) with clip ${this.#clip}, momentum ${this.#momentum}`,
       );
     }
-    this.#gpu = gpu;
-    this.#blocks = blocks;
-    this.#settings = settings;
-    this.#plan = BasisPlan.create(gpu, {
-      blocks,
-      counts: blocks.map(() => settings.K),
-      distribution: settings.distribution,
-      vector: shape,
+    serverLearningRate(this.#anneal, s.globalLr, this.#slrMin, 1, 1); // validates the rule
+    this.trains = s.trains;
+    this.options = recordedSettings("official", s, {
+      slrMin: this.#slrMin,
+      anneal: this.#anneal,
+      momentum: this.#momentum,
+      clip: this.#clip,
+      equalWeight: this.#equalWeight,
     });
-    this.pool = new Float32Array(blocks.length * settings.K);
+  }
+
+  /** The blocks (after setup). */
+  get blocks(): readonly Block[] {
+    return this.#prepared?.blocks ?? [];
+  }
+
+  /** The messages the server aggregated in the last round. */
+  get lastMessages(): readonly OfficialMessage[] {
+    return this.#lastMessages;
+  }
+
+  /** The momentum pool [L × K] (a copy). */
+  get pool(): Float32Array {
+    return this.#pool.slice();
+  }
+
+  /** ‖v_{l,i}‖ of the pool bases, block-major (after setup). */
+  get basisNorms(): Float64Array {
+    return this.#ready().seeds.basisNorms;
+  }
+
+  /** Plans the blocks and draws the seed pool from the run stream `ferret/pool`. */
+  async setup(model: Transformer, run: RunStreams): Promise<void> {
+    this.destroy();
+    const s = this.#settings;
+    if (model.train !== s.trains) model.train = s.trains;
+    const blocks = trainableBlocks(model, s.grouping, s.groupMultiplier);
+    const clients = new ClientUpdates(model, s.local, blocks);
+    const seeds = await SeedPool.draw(model.gpu, {
+      blocks,
+      K: s.K,
+      distribution: s.distribution,
+      key: freshSeed(run.stream("ferret/pool")),
+      zero: clients.slots.slot(0),
+    });
+    this.#pool = new Float32Array(blocks.length * s.K);
+    this.#prepared = {
+      blocks,
+      clients,
+      seeds,
+      rebuild: s.rebuild === "client" ? new ClientRebuild(model, s.rebuildTolerance) : null,
+    };
+  }
+
+  #ready(): Prepared {
+    if (!this.#prepared) throw new TypeError("Cannot run a Ferret round before setup");
+    return this.#prepared;
   }
 
   /**
-   * Draws the pool key (run stream `ferret/pool`) and computes ‖v_{l,i}‖ of
-   * every pool basis once: a zeroth-order projection of the zero vector
-   * with ε = 1 sums v² (one O(K·d) pass, one readback). `zero` is cleared.
+   * Every client: local training, then allocation, indices (stream
+   * `ferret/indices/client=<id>`) and the projection onto the pool (one readback).
    */
-  async ensurePool(context: RoundContext, zero: GpuVector): Promise<void> {
-    if (this.#key !== null && this.#basisNorms) return;
-    if (!context.runStream) {
-      throw new TypeError("Cannot draw the seed pool: the round context has no run stream");
+  async train(work: ClientWork): Promise<ClientOutcome<OfficialMessage>[]> {
+    const { clients, rebuild } = this.#ready();
+    const outcomes: ClientOutcome<OfficialMessage>[] = [];
+    for (const [slot, client] of work.clients.entries()) {
+      const update = await clients.train(work, client, slot, rebuild?.model ?? work.global);
+      const message = update.finite ? await this.#encode(work, client.id, update) : null;
+      outcomes.push({
+        upload: message,
+        loss: update.local.meanLoss,
+        updateNorm: update.norm,
+        ...(message ? { extra: { coordinates: message.coordinates.length } } : {}),
+      });
     }
-    this.#key = freshSeed(context.runStream("ferret/pool"));
-    zero.clear();
-    const squares = await this.#plan.projectToArray(zero, this.#key, {
-      objective: "zo-square",
-      eps: 1,
-    });
-    this.#basisNorms = Float64Array.from(squares, Math.sqrt);
+    return outcomes;
   }
 
-  /** ‖v_{l,i}‖ of the pool bases, block-major (after {@linkcode OfficialMode.ensurePool}). */
-  get basisNorms(): Float64Array {
-    if (!this.#basisNorms) throw new TypeError("Cannot read the pool's norms before it is drawn");
-    return this.#basisNorms;
-  }
-
-  /** Client step: allocation, indices, projection onto the pool (one readback); null if not finite. */
-  async encode(
-    context: RoundContext,
-    client: ClientData,
+  /** Allocation, indices, projection onto the pool: the message, or null if not finite. */
+  async #encode(
+    work: RoundInfo,
+    client: number,
     update: ClientUpdate,
-    delta: GpuVector,
   ): Promise<OfficialMessage | null> {
+    const { blocks, seeds } = this.#ready();
     const K = this.#settings.K;
     const { counts, indices } = officialChoice(
       update.norms,
       K,
-      context.stream(`ferret/indices/client=${client.id}`),
+      work.stream(`ferret/indices/client=${client}`),
     );
-    const all = await this.#plan.projectToArray(delta, this.#key!);
-    const coordinates = new Float32Array(indices.length);
-    let at = 0;
-    counts.forEach((k, l) => {
-      const scale = this.#blocks[l]!.length / k;
-      for (let j = 0; j < k; j++, at++) {
-        coordinates[at] = all[l * K + indices[at]!]! * scale;
-      }
-    });
+    const all = await seeds.project(update.delta);
+    const coordinates = officialCoordinates(all, blocks, K, counts, indices);
     if (!coordinates.every(Number.isFinite)) return null;
-    return { client: client.id, counts, indices, coordinates };
+    return { client, counts, indices, coordinates };
   }
 
-  /** Server aggregation (item 7): the new pool from the messages and weights. */
-  aggregate(
-    messages: readonly OfficialMessage[],
-    weights: readonly number[],
-    round: number,
-    rounds: number,
-  ): OfficialDownload {
-    const s = this.#settings;
-    const pool = this.pool.map((v) => s.momentum * v);
-    messages.forEach((m, c) => {
-      const w = s.equalWeight ? 1 / messages.length : weights[c]!;
-      let at = 0;
-      m.counts.forEach((k, l) => {
-        for (let j = 0; j < k; j++, at++) {
-          const slot = l * s.K + m.indices[at]!;
-          pool[slot] = pool[slot]! + w * m.coordinates[at]!;
-        }
-      });
-    });
-    this.pool = pool;
+  /**
+   * Item 7: pool[i, l] ← μ·pool[i, l] + Σ_c w_c γ_c[i, l], w_c = 1/m
+   * (`--equal_weight`) or w_c / W; and the round's server learning rate.
+   */
+  aggregator(round: RoundInfo): Aggregation<OfficialMessage, OfficialDownload> {
+    const messages: OfficialMessage[] = [];
+    const weights: number[] = [];
     return {
-      pool: pool.slice(),
-      slr: serverLearningRate(s.anneal, s.slrMax, s.slrMin, round, rounds),
+      add: (message, weight) => {
+        messages.push(message);
+        weights.push(weight);
+        return Promise.resolve();
+      },
+      finish: (weightTotal) => {
+        const pool = aggregatePool(this.#pool, messages, {
+          K: this.#settings.K,
+          momentum: this.#momentum,
+          weights: this.#equalWeight
+            ? messages.map(() => 1 / messages.length)
+            : weights.map((w) => w / weightTotal),
+        });
+        this.#pool = pool;
+        this.#lastMessages = messages;
+        const s = this.#settings;
+        return Promise.resolve({
+          pool: pool.slice(),
+          slr: serverLearningRate(
+            this.#anneal,
+            s.globalLr,
+            this.#slrMin,
+            round.round,
+            round.rounds,
+          ),
+        });
+      },
     };
   }
 
-  /** Scalars of one download: the pool's non-zero entries. */
-  downloadSize(download: OfficialDownload): { scalars: number; seeds: number } {
-    return { scalars: download.pool.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0), seeds: 1 };
+  /** Item 8 on the global model (and the clients' copy under `rebuild: "client"`). */
+  async apply(
+    download: OfficialDownload,
+    global: GpuVector,
+    round: RoundInfo,
+  ): Promise<Record<string, number>> {
+    const { seeds, rebuild } = this.#ready();
+    const apply = (target: GpuVector) =>
+      seeds.reconstruct(target, download.pool, -download.slr, this.#clip);
+    await apply(global);
+    const extra: Record<string, number> = { slr: download.slr };
+    if (rebuild) extra.rebuildError = await rebuild.rebuild(apply, global, round.round);
+    return extra;
   }
 
-  /** Item 8 onto `target`: w −= slr·Σ_{i,l} clip(pool[i,l]·v_{l,i}). Returns what to free after. */
-  async apply(target: GpuVector, download: OfficialDownload): Promise<(() => void)[]> {
-    const norms = this.basisNorms;
+  /** Up: f32 coordinates with their u32 pool indices. */
+  uploadSize(message: OfficialMessage): MessageSize {
+    const n = message.coordinates.length;
+    return { scalars: n, seeds: 0, bytes: 8 * n };
+  }
+
+  /** Down: the pool's non-zero entries (f32 value + u32 index each) and the pool key. */
+  broadcastSize(download: OfficialDownload): MessageSize {
+    const scalars = download.pool.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+    return { scalars, seeds: 1, bytes: 8 + 8 * scalars };
+  }
+
+  /** The momentum pool and the clients' copy. */
+  saveState(): Promise<Uint8Array> {
+    return saveFerretState(this.#pool, this.#prepared?.rebuild ?? null);
+  }
+
+  /** Restores {@linkcode FerretOfficial.saveState}'s output. */
+  loadState(state: Uint8Array): Promise<void> {
+    const pool = loadFerretState(state, this.#prepared?.rebuild ?? null);
+    if (pool && pool.length === this.#pool.length) this.#pool = pool;
+    return Promise.resolve();
+  }
+
+  /** Frees the buffers. */
+  destroy(): void {
+    const p = this.#prepared;
+    if (!p) return;
+    p.clients.destroy();
+    p.seeds.destroy();
+    p.rebuild?.destroy();
+    this.#prepared = null;
+  }
+}
+
+/**
+ * Ferret as the released code runs it (paper.md §7).
+ *
+ * @example
+ * ```ts
+ * import { ferretOfficial } from "./ferret_official.ts";
+ * const algorithm = ferretOfficial({
+ *   K: 200, globalLr: 10,
+ *   local: { steps: 10, nAccum: 4, optimizer: { kind: "sgd", lr: 1e-4 } },
+ * });
+ * console.log(algorithm.id); // ferret-official
+ * ```
+ */
+export function ferretOfficial(options: FerretOfficialOptions): FerretOfficial {
+  return new FerretOfficial(options);
+}
+
+/**
+ * The coordinates a client sends (item 2): of the projections `all`
+ * [L × K] onto every pool basis, the chosen ones, scaled by d_l / K_l.
+ */
+export function officialCoordinates(
+  all: Float32Array,
+  blocks: readonly Segment[],
+  K: number,
+  counts: readonly number[],
+  indices: Uint32Array,
+): Float32Array {
+  const coordinates = new Float32Array(indices.length);
+  let at = 0;
+  counts.forEach((k, l) => {
+    const scale = blocks[l]!.length / k;
+    for (let j = 0; j < k; j++, at++) coordinates[at] = all[l * K + indices[at]!]! * scale;
+  });
+  return coordinates;
+}
+
+/**
+ * Item 7: the new pool [L × K], pool[l·K + i] ← μ·pool[l·K + i] + Σ_c w_c γ_c[i, l].
+ *
+ * @example
+ * ```ts
+ * import { aggregatePool } from "./ferret_official.ts";
+ * const message = { client: 0, counts: [1], indices: new Uint32Array([1]), coordinates: new Float32Array([4]) };
+ * console.log(aggregatePool(new Float32Array([2, 2]), [message], { K: 2, momentum: 0.5, weights: [0.5] })); // Float32Array(2) [ 1, 3 ]
+ * ```
+ */
+export function aggregatePool(
+  previous: Float32Array,
+  messages: readonly OfficialMessage[],
+  options: { readonly K: number; readonly momentum: number; readonly weights: readonly number[] },
+): Float32Array {
+  const pool = previous.map((v) => options.momentum * v);
+  messages.forEach((m, c) => {
+    const w = options.weights[c]!;
+    let at = 0;
+    m.counts.forEach((k, l) => {
+      for (let j = 0; j < k; j++, at++) {
+        const slot = l * options.K + m.indices[at]!;
+        pool[slot] = pool[slot]! + w * m.coordinates[at]!;
+      }
+    });
+  });
+  return pool;
+}
+
+/**
+ * The shared seed pool (item 5): K bases per block under one Philox key,
+ * basis (l, i) = `basis(key, l, i)`, with every basis's norm ‖v_{l,i}‖
+ * computed once for the clip of item 8.
+ */
+export class SeedPool {
+  /** The pool's Philox key. */
+  readonly key: number;
+  /** ‖v_{l,i}‖, block-major. */
+  readonly basisNorms: Float64Array;
+  readonly #gpu: Gpu;
+  readonly #plan: BasisPlan;
+  readonly #blocks: readonly Segment[];
+
+  private constructor(
+    gpu: Gpu,
+    plan: BasisPlan,
+    blocks: readonly Segment[],
+    key: number,
+    norms: Float64Array,
+  ) {
+    this.#gpu = gpu;
+    this.#plan = plan;
+    this.#blocks = blocks;
+    this.key = key;
+    this.basisNorms = norms;
+  }
+
+  /**
+   * The pool of `K` bases per block of vectors shaped like `zero`: the norms
+   * come from a zeroth-order projection of the zero vector with ε = 1,
+   * which sums v² (one O(K·d) pass, one readback). `zero` is cleared.
+   */
+  static async draw(gpu: Gpu, options: {
+    readonly blocks: readonly Segment[];
+    readonly K: number;
+    readonly distribution: Distribution;
+    readonly key: number;
+    readonly zero: GpuVector;
+  }): Promise<SeedPool> {
+    const { blocks, K, distribution, key, zero } = options;
+    const plan = BasisPlan.create(gpu, {
+      blocks,
+      counts: blocks.map(() => K),
+      distribution,
+      vector: zero,
+    });
+    zero.clear();
+    const squares = await plan.projectToArray(zero, key, { objective: "zo-square", eps: 1 });
+    return new SeedPool(gpu, plan, blocks, key, Float64Array.from(squares, Math.sqrt));
+  }
+
+  /** ⟨Δ_l, v_{l,i}⟩ for every block and pool basis, [L × K] block-major (one readback). */
+  project(delta: GpuVector): Promise<Float32Array> {
+    return this.#plan.projectToArray(delta, this.key);
+  }
+
+  /** Item 8 onto `target`: target += scale·Σ_{i,l} clip(pool[l·K + i]·v_{l,i}). */
+  async reconstruct(
+    target: GpuVector,
+    pool: Float32Array,
+    scale: number,
+    clip: number,
+  ): Promise<void> {
+    const gpu = this.#gpu;
     const coefficients = Float32Array.from(
-      download.pool,
-      (v, j) => clippedCoefficient(v, norms[j]!, this.#settings.clip),
+      pool,
+      (v, j) => clippedCoefficient(v, this.basisNorms[j]!, clip),
     );
-    const buffer = this.#gpu.upload(coefficients, "pool coefficients");
-    const scales = this.#gpu.upload(
-      new Float32Array(this.#blocks.length).fill(-download.slr),
-      "server learning rate",
-    );
-    await this.#plan.reconstruct(target, this.#key!, buffer, { scales });
-    return [() => buffer.destroy(), () => scales.destroy()];
+    const buffer = gpu.upload(coefficients, "pool coefficients");
+    const scales = gpu.upload(new Float32Array(this.#blocks.length).fill(scale), "pool scale");
+    try {
+      await this.#plan.reconstruct(target, this.key, buffer, { scales });
+      await gpu.sync();
+    } finally {
+      buffer.destroy();
+      scales.destroy();
+    }
   }
 
-  /** Frees the pool plan. */
+  /** Frees the plan. */
   destroy(): void {
     this.#plan.destroy();
   }

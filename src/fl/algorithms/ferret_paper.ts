@@ -18,17 +18,51 @@
  * Algorithm 1 line 4 receives them, every aggregated client's seed, counts
  * and coordinates (seeds are distinct, so the server cannot sum them).
  *
+ * Random streams of round r: the fresh seed from `ferret/seed/client=<id>`,
+ * the data order from `client=<id>/order`. Blocks and the client-side
+ * rebuild: src/fl/algorithms/_ferret_shared.ts. The released code's variant
+ * is a separate implementation: src/fl/algorithms/ferret_official.ts.
+ *
  * @module
  */
 
 import type { Gpu } from "../../gpu/gpu.ts";
 import type { GpuVector } from "../../gpu/vector.ts";
+import type { TrainMode } from "../../model/peft/adapter.ts";
+import type { Transformer } from "../../model/transformer.ts";
 import { allocateBases, type AllocationRule } from "../../projection/allocation.ts";
-import { BasisPlan, type Segment } from "../../projection/plan.ts";
+import type { Block } from "../../projection/blocks.ts";
 import type { Distribution } from "../../random/basis.ts";
-import type { ClientData, RoundContext } from "../types.ts";
-import type { ClientUpdate } from "./_client_update.ts";
+import { BasisPlan, type Segment } from "../../projection/plan.ts";
+import type {
+  Aggregation,
+  ClientOutcome,
+  ClientWork,
+  FederatedAlgorithm,
+  MessageSize,
+  RoundInfo,
+} from "../types.ts";
+import { type ClientUpdate, ClientUpdates } from "./_client_update.ts";
+import {
+  ClientRebuild,
+  commonSettings,
+  type FerretCommonOptions,
+  type FerretCommonSettings,
+  loadFerretState,
+  recordedSettings,
+  saveFerretState,
+  trainableBlocks,
+} from "./_ferret_shared.ts";
 import { leastSquaresCoordinates } from "./ferret_least_squares.ts";
+import { FERRET } from "./properties.ts";
+
+/** Options of {@linkcode ferretPaper}. */
+export interface FerretPaperOptions extends FerretCommonOptions {
+  /** The allocation rule of Σ_l K_l = K (default `norm`, the experiments'). */
+  readonly allocation?: AllocationRule;
+  /** Exact least squares, Eq. 5 (small d only). */
+  readonly leastSquares?: boolean;
+}
 
 /** One client's upload in paper mode. */
 export interface PaperMessage {
@@ -50,20 +84,6 @@ export interface PaperDownload {
   readonly weights: readonly number[];
 }
 
-/** Paper-mode settings. */
-export interface PaperSettings {
-  /** Σ_l K_l. */
-  readonly K: number;
-  /** The allocation rule. */
-  readonly allocation: AllocationRule;
-  /** Exact least squares (Eq. 5) instead of Eq. 8. */
-  readonly leastSquares: boolean;
-  /** Global learning rate η_g. */
-  readonly globalLr: number;
-  /** Basis distribution. */
-  readonly distribution: Distribution;
-}
-
 /**
  * K_l per block for paper mode: the rule's allocation with Σ K_l = K; with
  * exact least squares K_l is capped at d_l (more bases than dimensions add
@@ -71,7 +91,7 @@ export interface PaperSettings {
  *
  * @example
  * ```ts
- * import { paperCounts } from "../../../mod.ts";
+ * import { paperCounts } from "./ferret_paper.ts";
  * console.log(paperCounts([{ start: 0, length: 10 }, { start: 10, length: 4 }], [3, 1], 8, "norm", false)); // [ 6, 2 ]
  * ```
  */
@@ -91,7 +111,8 @@ export function paperCounts(
  *
  * @example
  * ```ts
- * import { freshSeed, RandomStream } from "../../../mod.ts";
+ * import { freshSeed } from "./ferret_paper.ts";
+ * import { RandomStream } from "../../random/stream.ts";
  * const seed = freshSeed(new RandomStream(1, "seed"));
  * console.log(Number.isSafeInteger(seed)); // true
  * ```
@@ -102,91 +123,275 @@ export function freshSeed(stream: { u32(): number }): number {
   return hi * 2 ** 32 + lo;
 }
 
-/** Paper-mode client and server steps. */
-export class PaperMode {
-  readonly #gpu: Gpu;
-  readonly #blocks: readonly Segment[];
-  readonly #settings: PaperSettings;
-  readonly #scratch: GpuVector;
+interface Prepared {
+  readonly model: Transformer;
+  readonly blocks: readonly Block[];
+  readonly clients: ClientUpdates;
+  readonly scratch: GpuVector;
+  readonly rebuild: ClientRebuild | null;
+}
 
-  /** For `blocks` of vectors shaped like `scratch` (working space for least squares). */
-  constructor(gpu: Gpu, blocks: readonly Segment[], settings: PaperSettings, scratch: GpuVector) {
-    if (!Number.isInteger(settings.K) || settings.K < blocks.length) {
+/**
+ * Ferret as the paper writes it (see the module doc). Create it with
+ * {@linkcode ferretPaper}.
+ *
+ * @example
+ * ```ts
+ * import { FerretPaper } from "./ferret_paper.ts";
+ * const algorithm = new FerretPaper({ K: 64, local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } });
+ * console.log(algorithm.options.allocation, algorithm.blocks.length); // norm 0 (blocks come with setup)
+ * ```
+ */
+export class FerretPaper implements FederatedAlgorithm<PaperMessage, PaperDownload> {
+  /** `Ferret (ours)`. */
+  readonly name = "Ferret (ours)";
+  /** `ferret-paper`. */
+  readonly id = "ferret-paper";
+  /** What trains and travels. */
+  readonly trains: TrainMode;
+  /** The resolved options. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Table 1's declaration. */
+  readonly properties = FERRET;
+  readonly #settings: FerretCommonSettings;
+  readonly #allocation: AllocationRule;
+  readonly #leastSquares: boolean;
+  #prepared: Prepared | null = null;
+  #lastMessages: PaperMessage[] = [];
+
+  /** Use {@linkcode ferretPaper}. */
+  constructor(options: FerretPaperOptions) {
+    this.#settings = commonSettings(options, "Ferret (paper mode)");
+    this.#allocation = options.allocation ?? "norm";
+    this.#leastSquares = options.leastSquares ?? false;
+    this.trains = this.#settings.trains;
+    this.options = recordedSettings("paper", this.#settings, {
+      allocation: this.#allocation,
+      leastSquares: this.#leastSquares,
+    });
+  }
+
+  /** The blocks (after setup). */
+  get blocks(): readonly Block[] {
+    return this.#prepared?.blocks ?? [];
+  }
+
+  /** The messages the server aggregated in the last round. */
+  get lastMessages(): readonly PaperMessage[] {
+    return this.#lastMessages;
+  }
+
+  /** Plans the blocks; checks K ≥ L. */
+  setup(model: Transformer): Promise<void> {
+    this.destroy();
+    const s = this.#settings;
+    if (model.train !== s.trains) model.train = s.trains;
+    const blocks = trainableBlocks(model, s.grouping, s.groupMultiplier);
+    if (!Number.isInteger(s.K) || s.K < blocks.length) {
       throw new RangeError(
-        `Cannot run Ferret (paper mode) with K = ${settings.K}: Σ K_l = K needs K ≥ L = ${blocks.length}`,
+        `Cannot run Ferret (paper mode) with K = ${s.K}: Σ K_l = K needs K ≥ L = ${blocks.length}`,
       );
     }
-    this.#gpu = gpu;
-    this.#blocks = blocks;
-    this.#settings = settings;
-    this.#scratch = scratch;
+    const clients = new ClientUpdates(model, s.local, blocks);
+    this.#prepared = {
+      model,
+      blocks,
+      clients,
+      scratch: model.trainable.params.vector.like("least-squares scratch"),
+      rebuild: s.rebuild === "client" ? new ClientRebuild(model, s.rebuildTolerance) : null,
+    };
+    return Promise.resolve();
   }
 
-  /** Step 3 for one client: seed, allocation, projection (one readback); null if not finite. */
-  async encode(
-    context: RoundContext,
-    client: ClientData,
+  #ready(): Prepared {
+    if (!this.#prepared) throw new TypeError("Cannot run a Ferret round before setup");
+    return this.#prepared;
+  }
+
+  /** Steps 2–3 on every client: local training, then seed, allocation and Eq. (8) (one readback). */
+  async train(work: ClientWork): Promise<ClientOutcome<PaperMessage>[]> {
+    const { clients, rebuild } = this.#ready();
+    const outcomes: ClientOutcome<PaperMessage>[] = [];
+    for (const [slot, client] of work.clients.entries()) {
+      const update = await clients.train(work, client, slot, rebuild?.model ?? work.global);
+      const message = update.finite ? await this.#encode(work, client.id, update) : null;
+      outcomes.push({
+        upload: message,
+        loss: update.local.meanLoss,
+        updateNorm: update.norm,
+        ...(message ? { extra: { coordinates: message.coordinates.length } } : {}),
+      });
+    }
+    return outcomes;
+  }
+
+  /** Seed, allocation, projection: the message, or null if not finite. */
+  async #encode(
+    work: RoundInfo,
+    client: number,
     update: ClientUpdate,
-    delta: GpuVector,
   ): Promise<PaperMessage | null> {
+    const { model, blocks, scratch } = this.#ready();
     const s = this.#settings;
-    const counts = paperCounts(this.#blocks, update.norms, s.K, s.allocation, s.leastSquares);
-    const seed = freshSeed(context.stream(`ferret/seed/client=${client.id}`));
-    const plan = BasisPlan.create(this.#gpu, {
-      blocks: this.#blocks,
+    const counts = paperCounts(blocks, update.norms, s.K, this.#allocation, this.#leastSquares);
+    const seed = freshSeed(work.stream(`ferret/seed/client=${client}`));
+    const coordinates = await paperCoordinates(model.gpu, {
+      blocks,
       counts,
       distribution: s.distribution,
-      vector: delta,
+      delta: update.delta,
+      seed,
+      leastSquares: this.#leastSquares ? scratch : null,
     });
-    try {
-      let coordinates: Float32Array;
-      if (s.leastSquares) {
-        coordinates = await leastSquaresCoordinates(plan, delta, seed, this.#scratch);
-      } else {
-        coordinates = await plan.projectToArray(delta, seed);
-        const scales = plan.paperScales();
-        counts.forEach((k, l) => {
-          const first = plan.offsets[l]!;
-          for (let j = 0; j < k; j++) coordinates[first + j] = coordinates[first + j]! * scales[l]!;
-        });
-      }
-      if (!coordinates.every(Number.isFinite)) return null;
-      return { client: client.id, seed, counts, coordinates };
-    } finally {
-      plan.destroy();
-    }
+    return coordinates.every(Number.isFinite) ? { client, seed, counts, coordinates } : null;
   }
 
-  /** Scalars and seeds of one download. */
-  downloadSize(download: PaperDownload): { scalars: number; seeds: number } {
+  /** The server relays the messages with their renormalised weights p_i = w_i / W. */
+  aggregator(): Aggregation<PaperMessage, PaperDownload> {
+    const messages: PaperMessage[] = [];
+    const weights: number[] = [];
     return {
-      scalars: download.messages.reduce((s, m) => s + m.coordinates.length, 0),
-      seeds: download.messages.length,
+      add: (message, weight) => {
+        messages.push(message);
+        weights.push(weight);
+        return Promise.resolve();
+      },
+      finish: (weightTotal) => {
+        this.#lastMessages = messages;
+        return Promise.resolve({ messages, weights: weights.map((w) => w / weightTotal) });
+      },
     };
   }
 
-  /**
-   * Eq. (2) onto `target` (which holds the previous global model):
-   * target −= η_g Σ_i p_i V^(i) γ^(i), rebuilding each basis from its seed.
-   * Returns GPU resources to free once the work has run.
-   */
-  async apply(target: GpuVector, download: PaperDownload): Promise<(() => void)[]> {
-    const free: (() => void)[] = [];
+  /** Eq. (2) on the global model (and on the clients' copy under `rebuild: "client"`). */
+  async apply(
+    download: PaperDownload,
+    global: GpuVector,
+    round: RoundInfo,
+  ): Promise<Record<string, number>> {
+    const { model, blocks, rebuild } = this.#ready();
+    const { distribution, globalLr } = this.#settings;
+    const apply = (target: GpuVector) =>
+      paperReconstruct(model.gpu, { blocks, distribution, globalLr, target, download });
+    await apply(global);
+    return rebuild ? { rebuildError: await rebuild.rebuild(apply, global, round.round) } : {};
+  }
+
+  /** Up: 1 seed (8 bytes), the L counts (4 bytes each), Σ_l K_l f32 coordinates. */
+  uploadSize(message: PaperMessage): MessageSize {
+    const n = message.coordinates.length;
+    return { scalars: n, seeds: 1, bytes: 8 + 4 * message.counts.length + 4 * n };
+  }
+
+  /** Down: every aggregated message. */
+  broadcastSize(download: PaperDownload): MessageSize {
+    const L = this.#ready().blocks.length;
+    const scalars = download.messages.reduce((s, m) => s + m.coordinates.length, 0);
+    const seeds = download.messages.length;
+    return { scalars, seeds, bytes: 8 * seeds + 4 * L * seeds + 4 * scalars };
+  }
+
+  /** The clients' copy under `rebuild: "client"`. */
+  saveState(): Promise<Uint8Array> {
+    return saveFerretState(new Float32Array(0), this.#prepared?.rebuild ?? null);
+  }
+
+  /** Restores {@linkcode FerretPaper.saveState}'s output. */
+  loadState(state: Uint8Array): Promise<void> {
+    loadFerretState(state, this.#prepared?.rebuild ?? null);
+    return Promise.resolve();
+  }
+
+  /** Frees the buffers. */
+  destroy(): void {
+    const p = this.#prepared;
+    if (!p) return;
+    p.clients.destroy();
+    p.scratch.destroy();
+    p.rebuild?.destroy();
+    this.#prepared = null;
+  }
+}
+
+/**
+ * Ferret in paper mode (paper.md §1.2–1.3, Algorithm 1).
+ *
+ * @example
+ * ```ts
+ * import { ferretPaper } from "./ferret_paper.ts";
+ * const algorithm = ferretPaper({
+ *   K: 4096, globalLr: 1, allocation: "norm",
+ *   local: { steps: 10, nAccum: 4, optimizer: { kind: "sgd", lr: 1e-4 } },
+ * });
+ * console.log(algorithm.id); // ferret-paper
+ * ```
+ */
+export function ferretPaper(options: FerretPaperOptions): FerretPaper {
+  return new FerretPaper(options);
+}
+
+/**
+ * Eq. (8) for one client: the coordinates γ_l = (ρ_l K_l)⁻¹ V_lᵀ Δ_l of
+ * `delta` on the `counts[l]` bases of `seed` per block (block l's at
+ * Σ_{l'<l} K_l'), or Eq. (5)'s exact least squares when given a scratch
+ * vector shaped like `delta`. One readback.
+ */
+export async function paperCoordinates(gpu: Gpu, options: {
+  readonly blocks: readonly Segment[];
+  readonly counts: readonly number[];
+  readonly distribution: Distribution;
+  readonly delta: GpuVector;
+  readonly seed: number;
+  readonly leastSquares: GpuVector | null;
+}): Promise<Float32Array> {
+  const { blocks, counts, distribution, delta, seed } = options;
+  const plan = BasisPlan.create(gpu, { blocks, counts, distribution, vector: delta });
+  try {
+    if (options.leastSquares) {
+      return await leastSquaresCoordinates(plan, delta, seed, options.leastSquares);
+    }
+    const coordinates = await plan.projectToArray(delta, seed);
+    const scales = plan.paperScales();
+    counts.forEach((k, l) => {
+      const first = plan.offsets[l]!;
+      for (let j = 0; j < k; j++) coordinates[first + j] = coordinates[first + j]! * scales[l]!;
+    });
+    return coordinates;
+  } finally {
+    plan.destroy();
+  }
+}
+
+/**
+ * Eq. (2) onto `target` (which holds the previous global model):
+ * target −= η_g Σ_i p_i V^(i) γ^(i), rebuilding each basis from its seed.
+ */
+export async function paperReconstruct(gpu: Gpu, options: {
+  readonly blocks: readonly Segment[];
+  readonly distribution: Distribution;
+  readonly globalLr: number;
+  readonly target: GpuVector;
+  readonly download: PaperDownload;
+}): Promise<void> {
+  const { blocks, distribution, globalLr, target, download } = options;
+  const plans: BasisPlan[] = [];
+  try {
     for (const [i, message] of download.messages.entries()) {
       const weight = download.weights[i]!;
-      if (weight === 0) continue;
-      const plan = BasisPlan.create(this.#gpu, {
-        blocks: this.#blocks,
+      const plan = BasisPlan.create(gpu, {
+        blocks,
         counts: message.counts,
-        distribution: this.#settings.distribution,
+        distribution,
         vector: target,
       });
-      free.push(() => plan.destroy());
+      plans.push(plan);
       const coefficients = plan.coordinateBuffer();
-      this.#gpu.write(coefficients, message.coordinates);
-      const scales = plan.scaleBuffer(this.#blocks.map(() => -this.#settings.globalLr * weight));
+      gpu.write(coefficients, message.coordinates);
+      const scales = plan.scaleBuffer(blocks.map(() => -globalLr * weight));
       await plan.reconstruct(target, message.seed, coefficients, { scales });
     }
-    return free;
+    await gpu.sync();
+  } finally {
+    for (const plan of plans) plan.destroy();
   }
 }

@@ -20,7 +20,7 @@
 
 import type { AdamOptions } from "../../optim/adam.ts";
 import type { LocalOptimizer } from "../local.ts";
-import { fedAvg, type FedAvgAlgorithm } from "./fed_avg.ts";
+import { type FedAvg, fedAvg } from "./fed_avg.ts";
 
 /** Options shared by the PEFT baselines. */
 export interface PeftOptions {
@@ -55,13 +55,13 @@ function local(options: PeftOptions, opt: LocalOptimizer) {
  *
  * @example
  * ```ts
- * import { fedIt } from "../../../mod.ts";
+ * import { fedIt } from "./peft.ts";
  * console.log(fedIt({ steps: "epoch", lr: 3e-4 }).trains); // lora
  * ```
  */
 export function fedIt(
   options: PeftOptions & { readonly adam?: Omit<AdamOptions, "lr"> },
-): FedAvgAlgorithm {
+): FedAvg {
   return fedAvg({
     local: local(options, optimizer("adam", options.lr, options.adam)),
     ...(options.globalLr === undefined ? {} : { globalLr: options.globalLr }),
@@ -76,11 +76,11 @@ export function fedIt(
  *
  * @example
  * ```ts
- * import { fedItSgd } from "../../../mod.ts";
+ * import { fedItSgd } from "./peft.ts";
  * console.log(fedItSgd({ steps: 10, lr: 1e-3 }).id); // fedit-sgd
  * ```
  */
-export function fedItSgd(options: PeftOptions): FedAvgAlgorithm {
+export function fedItSgd(options: PeftOptions): FedAvg {
   return fedAvg({
     local: local(options, optimizer("sgd", options.lr)),
     ...(options.globalLr === undefined ? {} : { globalLr: options.globalLr }),
@@ -95,13 +95,13 @@ export function fedItSgd(options: PeftOptions): FedAvgAlgorithm {
  *
  * @example
  * ```ts
- * import { fedPrompt } from "../../../mod.ts";
+ * import { fedPrompt } from "./peft.ts";
  * console.log(fedPrompt({ steps: 10, lr: 1e-2 }).trains); // prompt
  * ```
  */
 export function fedPrompt(
   options: PeftOptions & { readonly optimizer?: "sgd" | "adam" },
-): FedAvgAlgorithm {
+): FedAvg {
   return fedAvg({
     local: local(options, optimizer(options.optimizer ?? "sgd", options.lr)),
     ...(options.globalLr === undefined ? {} : { globalLr: options.globalLr }),
@@ -116,13 +116,13 @@ export function fedPrompt(
  *
  * @example
  * ```ts
- * import { fedPTuning } from "../../../mod.ts";
+ * import { fedPTuning } from "./peft.ts";
  * console.log(fedPTuning({ steps: 10, lr: 1e-2 }).trains); // prefix
  * ```
  */
 export function fedPTuning(
   options: PeftOptions & { readonly optimizer?: "sgd" | "adam" },
-): FedAvgAlgorithm {
+): FedAvg {
   return fedAvg({
     local: local(options, optimizer(options.optimizer ?? "sgd", options.lr)),
     ...(options.globalLr === undefined ? {} : { globalLr: options.globalLr }),

@@ -38,7 +38,7 @@ export interface AlgorithmProperties {
  *
  * @example
  * ```ts
- * import { FEDZO } from "../../../mod.ts";
+ * import { FEDZO } from "./properties.ts";
  * console.log(FEDZO.communication); // "O(d)"
  * ```
  */
@@ -59,7 +59,7 @@ export const FEDZO: AlgorithmProperties = {
  *
  * @example
  * ```ts
- * import { FEDKSEED } from "../../../mod.ts";
+ * import { FEDKSEED } from "./properties.ts";
  * console.log(FEDKSEED.adaptability); // false: SGD only
  * ```
  */
@@ -80,7 +80,7 @@ export const FEDKSEED: AlgorithmProperties = {
  *
  * @example
  * ```ts
- * import { FEDAVG } from "../../../mod.ts";
+ * import { FEDAVG } from "./properties.ts";
  * console.log(FEDAVG.rounds); // 1: fewest rounds
  * ```
  */
@@ -101,7 +101,7 @@ export const FEDAVG: AlgorithmProperties = {
  *
  * @example
  * ```ts
- * import { FERRET } from "../../../mod.ts";
+ * import { FERRET } from "./properties.ts";
  * console.log(FERRET.computation, FERRET.communication); // "O(τ₁T)" "O(K)"
  * ```
  */
@@ -122,7 +122,7 @@ export const FERRET: AlgorithmProperties = {
  *
  * @example
  * ```ts
- * import { TABLE1_ALGORITHMS } from "../../../mod.ts";
+ * import { TABLE1_ALGORITHMS } from "./properties.ts";
  * console.log(TABLE1_ALGORITHMS.map((a) => a.name)); // ["FedZO", "FedKSeed", "FedAvg", "Ferret (ours)"]
  * ```
  */

@@ -21,7 +21,7 @@ export interface AttributePartition {
  *
  * @example
  * ```ts
- * import { partitionByAttribute } from "../../../mod.ts";
+ * import { partitionByAttribute } from "./by_attribute.ts";
  * console.log(partitionByAttribute(["py", "js", "py"])); // { keys: ["py", "js"], parts: [[0, 2], [1]] }
  * ```
  */
@@ -50,7 +50,7 @@ export function partitionByAttribute(
  *
  * @example
  * ```ts
- * import { partitionOneTaskPerClient } from "../../../mod.ts";
+ * import { partitionOneTaskPerClient } from "./by_attribute.ts";
  * console.log(partitionOneTaskPerClient(["t1", "t1", "t2"]).parts); // [[0, 1], [2]]
  * ```
  */
@@ -63,7 +63,7 @@ export function partitionOneTaskPerClient(tasks: readonly string[]): AttributePa
  *
  * @example
  * ```ts
- * import { applyPartition } from "../../../mod.ts";
+ * import { applyPartition } from "./by_attribute.ts";
  * console.log(applyPartition(["a", "b", "c"], [[2, 0], [1]])); // [["c", "a"], ["b"]]
  * ```
  */

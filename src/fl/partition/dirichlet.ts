@@ -48,7 +48,7 @@ export interface DirichletPartition {
  *
  * @example
  * ```ts
- * import { dirichletPartition } from "../../../mod.ts";
+ * import { dirichletPartition } from "./dirichlet.ts";
  * const labels = Array.from({ length: 100 }, (_, i) => i % 4);
  * const { parts } = dirichletPartition(labels, { clients: 5, alpha: 0.5, minSize: 10, seed: 1 });
  * console.log(parts.map((p) => p.length).reduce((a, b) => a + b)); // 100

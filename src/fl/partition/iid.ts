@@ -13,7 +13,7 @@ import { RandomStream } from "../../random/stream.ts";
  *
  * @example
  * ```ts
- * import { iidPartition } from "../../../mod.ts";
+ * import { iidPartition } from "./iid.ts";
  * console.log(iidPartition(10, 3, 7).map((p) => p.length)); // [3, 3, 4]
  * ```
  */

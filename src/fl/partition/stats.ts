@@ -38,7 +38,7 @@ export interface PartitionStats {
  *
  * @example
  * ```ts
- * import { partitionStats } from "../../../mod.ts";
+ * import { partitionStats } from "./stats.ts";
  * const s = partitionStats([["a", "a"], ["b", "a"]]);
  * console.log(s.samplesPerClient, s.labelHistograms); // [2, 2] [{ a: 2 }, { a: 1, b: 1 }]
  * ```

@@ -1,8 +1,9 @@
 /**
- * Shared fixtures of the zeroth-order baselines' tests: a small hand-built
- * RoundContext (no simulator), random sequences for the `ci` model, and
- * the hand-rolled reference pieces (perturb with a CPU coefficient, read a
- * loss back) that the tests compare the GPU-only steps against.
+ * Shared fixtures of the zeroth-order baselines' tests (which run the
+ * algorithms through the simulator): random sequences and clients for the
+ * `ci` model, the simulator's stream names, and the hand-rolled reference
+ * pieces (perturb with a CPU coefficient, read a loss back) that the tests
+ * compare the GPU-only steps against.
  */
 
 import type { Gpu } from "../../../src/gpu/gpu.ts";
@@ -11,8 +12,7 @@ import type { Sequence, Transformer } from "../../../src/model/transformer.ts";
 import type { BasisPlan } from "../../../src/projection/plan.ts";
 import type { Seed } from "../../../src/random/basis.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
-import { CommunicationLedger } from "../../../src/fl/ledger.ts";
-import type { ClientData, Phase, RoundContext } from "../../../src/fl/types.ts";
+import type { ClientData } from "../../../src/fl/types.ts";
 
 /** `count` random sequences of `T` byte tokens, the first `prompt` targets masked. */
 export function randomSequences(
@@ -28,61 +28,25 @@ export function randomSequences(
   }));
 }
 
-/** Clients 0 … n − 1 with `perClient` sequences each. */
-export function randomClients(seed: number, n: number, perClient: number, T: number): ClientData[] {
-  return Array.from({ length: n }, (_, id) => ({
-    id,
-    sequences: randomSequences(seed * 1000 + id, perClient, T),
-  }));
+/**
+ * Clients 0 … n − 1 with `perClient` sequences each, or client i with
+ * `perClient[i]` of them (n = its length): with the simulator's default
+ * `samples` weighting, client i's aggregation weight is its share of the sequences.
+ */
+export function randomClients(
+  seed: number,
+  n: number,
+  perClient: number | readonly number[],
+  T: number,
+): ClientData[] {
+  const sizes = typeof perClient === "number" ? Array<number>(n).fill(perClient) : perClient;
+  if (sizes.length !== n) throw new RangeError(`Cannot give ${n} clients ${sizes.length} sizes`);
+  return sizes.map((count, id) => ({ id, sequences: randomSequences(seed * 1000 + id, count, T) }));
 }
 
-/** The stream name a test context gives `name` in `round` (the simulator's form). */
+/** The name the simulator gives the round stream `name` of `round` (`fl/round=<round>/<name>`). */
 export function streamName(round: number, name: string): string {
   return `fl/round=${round}/${name}`;
-}
-
-/** A RoundContext built by hand, with the seconds spent per phase. */
-export interface TestContext extends RoundContext {
-  readonly seconds: Record<Phase, number>;
-}
-
-/** A hand-built context for one round (streams named as the simulator names them). */
-export function testContext(options: {
-  gpu: Gpu;
-  model: Transformer;
-  round: number;
-  clients: readonly ClientData[];
-  weights?: readonly number[];
-  seed?: number;
-  ledger?: CommunicationLedger;
-  rounds?: number;
-}): TestContext {
-  const seed = options.seed ?? 1;
-  const seconds: Record<Phase, number> = { local: 0, aggregate: 0 };
-  const n = options.clients.length;
-  return {
-    gpu: options.gpu,
-    model: options.model,
-    round: options.round,
-    rounds: options.rounds ?? options.round,
-    clients: options.clients,
-    weights: options.weights ?? options.clients.map(() => 1 / n),
-    ledger: options.ledger ?? new CommunicationLedger(),
-    stream: (name) => new RandomStream(seed, streamName(options.round, name)),
-    runStream: (name) => new RandomStream(seed, `fl/run/${name}`),
-    seconds,
-    time: async <T>(phase: Phase, work: () => Promise<T>): Promise<T> => {
-      await options.gpu.sync();
-      const start = performance.now();
-      try {
-        return await work();
-      } finally {
-        await options.gpu.sync();
-        seconds[phase] += (performance.now() - start) / 1000;
-      }
-    },
-    progress: () => {},
-  };
 }
 
 /** x += c·z(seed), c given on the CPU (rounded to f32, as the GPU holds it). */

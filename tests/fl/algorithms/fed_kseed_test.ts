@@ -4,7 +4,8 @@ import { PRESETS } from "../../../src/model/presets.ts";
 import { Transformer } from "../../../src/model/transformer.ts";
 import { BasisPlan } from "../../../src/projection/plan.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
-import { CommunicationLedger, paperCommunication } from "../../../src/fl/ledger.ts";
+import { paperCommunication } from "../../../src/fl/ledger.ts";
+import { type RoundRecord, simulate } from "../../../src/fl/simulator.ts";
 import { fedKSeed, seedProbabilities } from "../../../src/fl/algorithms/fed_kseed.ts";
 import {
   REPLAY_SEEDS_PER_DISPATCH,
@@ -22,11 +23,12 @@ import {
   randomSequences,
   shuffledOrder,
   streamName,
-  testContext,
 } from "./_zo_context.ts";
 
 const T = 12;
 const f = Math.fround;
+/** The run seed of the simulations here: the streams below are named after it. */
+const runSeed = 1;
 
 /** FedKSeed-Pro's probabilities computed the long way from per-seed lists of g (paper.md §6). */
 function handProbabilities(histories: number[][], clip: number): number[] {
@@ -168,15 +170,16 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
         const clients = randomClients(7, 1, 3, T);
         const K = 16, steps = 6, lr = 0.02, eps = 5e-4;
         const algorithm = fedKSeed({ seeds: K, steps, lr, eps, seed: 9 });
-        await algorithm.setup(model);
-        await algorithm.round(testContext({ gpu, model, round: 1, clients }));
+        const result = await simulate({ model, algorithm, clients, rounds: 1, seed: runSeed });
+        assert.deepEqual(result.records[0]!.dropped, []);
         const rebuilt = await w.read();
-        const record = algorithm.lastRound[0]!;
+        const record = algorithm.lastRound.find((r) => r.client === 0)!;
+        assert.ok(record, "client 0 has a record");
 
-        const seedStream = new RandomStream(1, streamName(1, "client=0/seeds"));
+        const seedStream = new RandomStream(runSeed, streamName(1, "client=0/seeds"));
         const indices = Array.from({ length: steps }, () => seedStream.int(K));
         assert.deepEqual(record.seedIndices, indices, "seeds: uniform draws of the named stream");
-        const orderStream = new RandomStream(1, streamName(1, "client=0/order"));
+        const orderStream = new RandomStream(runSeed, streamName(1, "client=0/order"));
         assert.deepEqual(record.order, shuffledOrder(orderStream, 3, steps), "data order");
 
         w.write(start);
@@ -220,28 +223,30 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
     );
 
     const K = 8;
-    const clients = randomClients(11, 2, 3, T);
-    const weights = [0.6, 0.4];
+    // 3 and 2 sequences: the simulator's default `samples` weights are 0.6 and 0.4.
+    const sizes = [3, 2];
+    const clients = randomClients(11, 2, sizes, T);
     const lr = 0.01;
     const settings = { seeds: K, steps: 4, lr, seed: 5 } as const;
+    /** A fresh model and algorithm, and `simulate` of them over `clients` (run seed 1). */
     const run = async (
       sampling: "uniform" | "pro",
       modelSeed = 6,
       rebuild: "replay" | "incremental" = "replay",
     ) => {
       const model = await makeModel(modelSeed);
-      const ledger = new CommunicationLedger();
       const algorithm = fedKSeed({ ...settings, sampling, rebuild });
-      await algorithm.setup(model);
-      const round = (r: number) =>
-        algorithm.round(testContext({ gpu, model, round: r, clients, weights, ledger }));
-      return { model, ledger, algorithm, round };
+      const simulation = (
+        rounds: number,
+        onRound?: (record: RoundRecord) => void | Promise<void>,
+      ) => simulate({ model, algorithm, clients, rounds, seed: runSeed, onRound });
+      return { model, algorithm, simulation };
     };
 
     await t.step(
       "the rebuild from w₀ equals the per-round updates applied incrementally",
       async () => {
-        const { model, ledger, algorithm, round } = await run("uniform");
+        const { model, algorithm, simulation } = await run("uniform");
         const w = model.params.vector;
         const w0 = await w.read();
         const incremental = w.like();
@@ -253,11 +258,24 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
           vector: w,
         });
         let previous = new Float64Array(K);
-        for (let r = 1; r <= 3; r++) {
-          const outcome = await round(r);
-          assert.deepEqual(outcome.dropped, []);
-          assert.ok(Number.isFinite(outcome.trainLoss));
+        const result = await simulation(3, async (record) => {
+          const r = record.round;
+          assert.deepEqual(record.dropped, []);
+          assert.ok(Number.isFinite(record.trainLoss));
           const pool = algorithm.pool;
+          // This round's change of the pool: Σ_i w_i·(Σ g per seed), w_i = sequences_i / 5.
+          const change = new Float64Array(K);
+          for (const client of algorithm.lastRound) {
+            const weight = sizes[client.client]! / 5;
+            client.seedIndices.forEach((s, t) => {
+              if (!client.skipped[t]) change[s]! += weight * client.g[t]!;
+            });
+          }
+          const poolChange = pool.map((p, s) => p - previous[s]!);
+          assert.ok(
+            maxAbsDiff(poolChange, change) < 1e-9,
+            `round ${r}: pool change ${poolChange} vs ${change}`,
+          );
           for (let s = 0; s < K; s++) {
             await perturb(
               gpu,
@@ -282,15 +300,16 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
           );
           assert.ok(maxAbsDiff(global, reference) < 1e-5, `round ${r}: vs reference`);
           // Ledger: K scalars down and K up per client (the paper's 2K).
-          assert.equal(ledger.perClientRound(r), 2 * K);
+          assert.equal(record.perClient, 2 * K);
           assert.equal(
-            ledger.perClientRound(r),
+            record.perClient,
             paperCommunication("fedkseed", { parameters: w.length, seeds: K }),
           );
-        }
+        });
+        assert.deepEqual(result.records.map((r) => r.round), [1, 2, 3], "every round checked");
         // The pool is the weighted sum of every round's client accumulators (it never decays).
         assert.ok(previous.some((p) => p !== 0));
-        assert.equal(ledger.totals().up, 3 * 2 * K);
+        assert.equal(result.ledger.totals().up, 3 * 2 * K);
         plan.destroy();
         incremental.destroy();
         algorithm.destroy();
@@ -300,51 +319,94 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
     await t.step(
       "the incremental server update equals the replay of its pool from w₀",
       async () => {
-        const { model, algorithm, round } = await run("uniform", 7, "incremental");
+        const { model, algorithm, simulation } = await run("uniform", 7, "incremental");
         const w0 = await model.params.vector.read();
-        for (let r = 1; r <= 3; r++) {
-          await round(r);
+        const result = await simulation(3, async (record) => {
           const got = await model.params.vector.read();
           const coefficients = Array.from(algorithm.pool, (p) => -lr * p);
           const want = replayReference(w0, algorithm.candidates, coefficients);
-          assert.ok(maxAbsDiff(got, want) < 1e-5, `round ${r}: ${maxAbsDiff(got, want)}`);
-        }
+          assert.ok(
+            maxAbsDiff(got, want) < 1e-5,
+            `round ${record.round}: ${maxAbsDiff(got, want)}`,
+          );
+        });
+        assert.equal(result.records.length, 3);
         algorithm.destroy();
       },
     );
 
     await t.step("FedKSeed-Pro's probabilities and draws match a hand computation", async () => {
-      const { algorithm, round } = await run("pro");
+      const { algorithm, simulation } = await run("pro");
       assert.equal(algorithm.name, "FedKSeed-Pro");
-      await round(1);
-      // Round 1 sampled uniformly: every history was [0].
-      const histories: number[][] = Array.from({ length: K }, () => [0]);
-      const first = algorithm.lastRound;
-      for (const record of first) {
-        record.seedIndices.forEach((s, t) => {
-          if (!record.skipped[t]) histories[s]!.push(record.g[t]!);
-        });
-      }
-      const want = handProbabilities(histories, 0.5);
-      const got = algorithm.probabilities();
-      assert.ok(maxAbsDiff(got, want) < 1e-12, `probabilities ${got} vs ${want}`);
-      assert.ok(Math.max(...want) / Math.min(...want) <= Math.E + 1e-9, "softmax of [0, 1]: ≤ e");
-      await round(2);
-      for (const [c, record] of algorithm.lastRound.entries()) {
-        const stream = new RandomStream(1, streamName(2, `client=${clients[c]!.id}/seeds`));
-        const draws = record.seedIndices.map(() => {
-          const u = stream.uniform();
-          let acc = 0;
-          for (let i = 0; i < K; i++) {
-            acc += want[i]!;
-            if (u * want.reduce((a, b) => a + b, 0) < acc) return i;
+      let want: number[] = [];
+      const checked: number[] = [];
+      await simulation(2, (record) => {
+        // One record per sampled client, in sampling order.
+        assert.deepEqual(algorithm.lastRound.map((c) => c.client), record.clients);
+        if (record.round === 1) {
+          // Round 1 sampled uniformly: every history was [0].
+          const histories: number[][] = Array.from({ length: K }, () => [0]);
+          for (const client of algorithm.lastRound) {
+            client.seedIndices.forEach((s, t) => {
+              if (!client.skipped[t]) histories[s]!.push(client.g[t]!);
+            });
           }
-          return K - 1;
-        });
-        assert.deepEqual(record.seedIndices, draws, `client ${c}: inverse-CDF draws`);
-      }
+          want = handProbabilities(histories, 0.5);
+          const got = algorithm.probabilities();
+          assert.ok(maxAbsDiff(got, want) < 1e-12, `probabilities ${got} vs ${want}`);
+          assert.ok(
+            Math.max(...want) / Math.min(...want) <= Math.E + 1e-9,
+            "softmax of [0, 1]: ≤ e",
+          );
+        } else {
+          for (const client of algorithm.lastRound) {
+            const stream = new RandomStream(
+              runSeed,
+              streamName(2, `client=${client.client}/seeds`),
+            );
+            const draws = client.seedIndices.map(() => {
+              const u = stream.uniform();
+              let acc = 0;
+              for (let i = 0; i < K; i++) {
+                acc += want[i]!;
+                if (u * want.reduce((a, b) => a + b, 0) < acc) return i;
+              }
+              return K - 1;
+            });
+            assert.deepEqual(
+              client.seedIndices,
+              draws,
+              `client ${client.client}: inverse-CDF draws`,
+            );
+          }
+        }
+        checked.push(record.round);
+      });
+      assert.deepEqual(checked, [1, 2]);
       algorithm.destroy();
     });
+
+    await t.step(
+      "without a seed option the candidates are K draws of the run's stream fl/run/fedkseed/candidates",
+      async () => {
+        const model = await makeModel(6);
+        const drawn: number[][] = [];
+        for (const seed of [3, 4]) {
+          const algorithm = fedKSeed({ seeds: K, steps: 2, lr });
+          assert.equal(algorithm.options.seed, null);
+          await simulate({ model, algorithm, clients, rounds: 1, seed });
+          const stream = new RandomStream(seed, "fl/run/fedkseed/candidates");
+          const want = Array.from(
+            { length: K },
+            () => 1 + Math.floor(stream.uniform() * (1e11 - 1)),
+          );
+          assert.deepEqual([...algorithm.candidates], want, `run seed ${seed}`);
+          drawn.push([...algorithm.candidates]);
+          algorithm.destroy();
+        }
+        assert.notDeepEqual(drawn[0], drawn[1], "another run seed draws other candidates");
+      },
+    );
 
     await t.step("seedProbabilities: softmax of min–max normalised means", () => {
       const p = seedProbabilities([0, 0.25, 0.5]);
@@ -358,14 +420,13 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
     await t.step("the same run twice gives identical parameters; state round-trips", async () => {
       const a = await run("pro", 8);
       const b = await run("pro", 8);
-      for (let r = 1; r <= 2; r++) {
-        await a.round(r);
-        await b.round(r);
-      }
+      await a.simulation(2);
+      await b.simulation(2);
       assert.deepEqual(await a.model.params.vector.read(), await b.model.params.vector.read());
       const saved = await a.algorithm.saveState();
       const c = fedKSeed({ ...settings, sampling: "pro" });
-      await c.setup(b.model);
+      // Set up as the simulator does (run streams of the run seed), then loaded.
+      await c.setup(b.model, { stream: (name) => new RandomStream(runSeed, `fl/run/${name}`) });
       await c.loadState(saved);
       assert.deepEqual(c.pool, a.algorithm.pool);
       assert.deepEqual(c.candidates, a.algorithm.candidates);

@@ -6,8 +6,10 @@ import { Transformer } from "../../../src/model/transformer.ts";
 import { packUniform } from "../../../src/model/ops/_common.ts";
 import { BasisPlan } from "../../../src/projection/plan.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
-import { CommunicationLedger, paperCommunication } from "../../../src/fl/ledger.ts";
-import { fedZo, type FedZoOptions } from "../../../src/fl/algorithms/fed_zo.ts";
+import { paperCommunication } from "../../../src/fl/ledger.ts";
+import { simulate } from "../../../src/fl/simulator.ts";
+import type { ClientData } from "../../../src/fl/types.ts";
+import { fedZo, type FedZoOptions, type FedZoSettings } from "../../../src/fl/algorithms/fed_zo.ts";
 import {
   evaluationsPerStep,
   zoCoefficientReference,
@@ -20,7 +22,6 @@ import {
   randomClients,
   shuffledOrder,
   streamName,
-  testContext,
 } from "./_zo_context.ts";
 
 const T = 12;
@@ -118,27 +119,23 @@ Deno.test("FedZO", async (t) => {
     });
 
     const oneClient = randomClients(21, 1, 4, T);
+    /** The run seed of every simulation here: the streams below are named after it. */
+    const runSeed = 1;
 
-    /** Runs one round of FedZO on client 0 and the same steps by hand from the same start. */
-    const compareWithHandRolled = async (options: FedZoOptions) => {
-      const model = await makeModel(4);
+    /**
+     * Client `client`'s local iterations in round 1 by hand, from `start`:
+     * its seeds and data order from its named streams, each g from losses
+     * read back, each step a CPU coefficient. Leaves `model` at the result.
+     */
+    const handRolled = async (
+      model: Transformer,
+      start: Float32Array,
+      client: ClientData,
+      options: FedZoSettings,
+    ) => {
+      const { steps, samples, directions, lr, eps, weightDecay, difference } = options;
       const w = model.params.vector;
-      const start = await w.read();
-      const algorithm = fedZo(options);
-      const { steps, samples, directions, lr, eps, weightDecay, difference } = algorithm.options;
-      await algorithm.setup(model);
-      const ledger = new CommunicationLedger();
-      const context = testContext({ gpu, model, round: 1, clients: oneClient, ledger });
-      const outcome = await algorithm.round(context);
-      assert.ok(Number.isFinite(outcome.trainLoss));
-      assert.ok(context.seconds.local > 0 && context.seconds.aggregate > 0, "phases are timed");
-      const d = model.params.layout.numParameters;
-      assert.equal(ledger.perClientRound(1), 2 * d);
-      assert.equal(ledger.perClientRound(1), paperCommunication("fedzo", { parameters: d }));
-      const averaged = await w.read();
-      const record = algorithm.lastRound[0]!;
-
-      const seedStream = new RandomStream(1, streamName(1, "client=0/directions"));
+      const seedStream = new RandomStream(runSeed, streamName(1, `client=${client.id}/directions`));
       const seeds = Array.from(
         { length: steps },
         () =>
@@ -147,14 +144,11 @@ Deno.test("FedZO", async (t) => {
             () => (BigInt(seedStream.u32()) << 32n) | BigInt(seedStream.u32()),
           ),
       );
-      assert.deepEqual(record.seeds, seeds, "direction seeds: the named stream");
       const order = shuffledOrder(
-        new RandomStream(1, streamName(1, "client=0/order")),
-        oneClient[0]!.sequences.length,
+        new RandomStream(runSeed, streamName(1, `client=${client.id}/order`)),
+        client.sequences.length,
         steps * samples,
       );
-      assert.deepEqual(record.order.flat(), order, "data order");
-
       w.write(start);
       const plan = BasisPlan.create(gpu, {
         blocks: [{ start: 0, length: w.length }],
@@ -164,9 +158,7 @@ Deno.test("FedZO", async (t) => {
       });
       const gs: number[] = [];
       for (let s = 0; s < steps; s++) {
-        const batch = order.slice(s * samples, (s + 1) * samples).map((i) =>
-          oneClient[0]!.sequences[i]!
-        );
+        const batch = order.slice(s * samples, (s + 1) * samples).map((i) => client.sequences[i]!);
         // The GPU's order of operations: the last perturbation is not undone on its own
         // but folded into its update coefficient when wd = 0.
         const fold = weightDecay === 0;
@@ -208,8 +200,42 @@ Deno.test("FedZO", async (t) => {
         }
         gs.push(...g);
       }
-      const local = await w.read();
       plan.destroy();
+      return { seeds, order, gs, local: await w.read() };
+    };
+
+    /** Runs one simulated round of FedZO on client 0 and the same steps by hand from the same start. */
+    const compareWithHandRolled = async (options: FedZoOptions) => {
+      const model = await makeModel(4);
+      const w = model.params.vector;
+      const start = await w.read();
+      const algorithm = fedZo(options);
+      const result = await simulate({
+        model,
+        algorithm,
+        clients: oneClient,
+        rounds: 1,
+        seed: runSeed,
+      });
+      const [round] = result.records;
+      assert.ok(Number.isFinite(round!.trainLoss));
+      assert.deepEqual(round!.dropped, []);
+      assert.ok(round!.seconds.local > 0 && round!.seconds.aggregate > 0, "phases are timed");
+      const d = model.params.layout.numParameters;
+      assert.equal(result.ledger.perClientRound(1), 2 * d);
+      assert.equal(result.ledger.perClientRound(1), paperCommunication("fedzo", { parameters: d }));
+      const averaged = await w.read();
+      const record = algorithm.lastRound.find((r) => r.client === 0)!;
+      assert.ok(record, "client 0 has a record");
+
+      const { seeds, order, gs, local } = await handRolled(
+        model,
+        start,
+        oneClient[0]!,
+        algorithm.options,
+      );
+      assert.deepEqual(record.seeds, seeds, "direction seeds: the named stream");
+      assert.deepEqual(record.order.flat(), order, "data order");
       for (let i = 0; i < gs.length; i++) {
         assert.ok(
           Math.abs(record.g[i]! - gs[i]!) <= 1e-4 * Math.abs(gs[i]!) + 1e-5,
@@ -238,8 +264,10 @@ Deno.test("FedZO", async (t) => {
         }),
     );
 
-    const clients = randomClients(31, 3, 3, T);
-    const weights = [0.5, 0.3, 0.2];
+    // 5, 3 and 2 sequences: the simulator's default `samples` weights are 0.5, 0.3, 0.2.
+    const sizes = [5, 3, 2];
+    const clients = randomClients(31, 3, sizes, T);
+    const weightOf = (id: number) => sizes[id]! / 10;
     const settings: FedZoOptions = { steps: 3, lr: 0.02, eps: 1e-3, directions: 2 };
 
     await t.step("the server averages the clients' models with their weights", async () => {
@@ -247,25 +275,27 @@ Deno.test("FedZO", async (t) => {
       const w = model.params.vector;
       const start = await w.read();
       const algorithm = fedZo(settings);
-      await algorithm.setup(model);
-      const ledger = new CommunicationLedger();
-      const outcome = await algorithm.round(
-        testContext({ gpu, model, round: 1, clients, weights, ledger }),
-      );
-      assert.deepEqual(outcome.dropped, []);
+      const result = await simulate({ model, algorithm, clients, rounds: 1, seed: runSeed });
+      const [round] = result.records;
+      assert.deepEqual(round!.dropped, []);
+      assert.deepEqual([...round!.clients].sort(), [0, 1, 2]);
+      assert.deepEqual(algorithm.lastRound.map((r) => r.client), round!.clients);
       const averaged = await w.read();
+      // Each client's local model by hand, from its own streams and data, weighted by its id.
       const expected = new Float64Array(start.length);
-      for (const [i, client] of clients.entries()) {
-        w.write(start);
-        const alone = fedZo(settings);
-        await alone.setup(model);
-        await alone.round(testContext({ gpu, model, round: 1, clients: [client], weights: [1] }));
-        const local = await w.read();
-        local.forEach((v, k) => (expected[k]! += weights[i]! * v));
-        alone.destroy();
+      for (const client of clients) {
+        const { local, gs } = await handRolled(model, start, client, algorithm.options);
+        const record = algorithm.lastRound.find((r) => r.client === client.id)!;
+        for (let i = 0; i < gs.length; i++) {
+          assert.ok(
+            Math.abs(record.g[i]! - gs[i]!) <= 1e-4 * Math.abs(gs[i]!) + 1e-5,
+            `client ${client.id} g[${i}] ${record.g[i]} vs ${gs[i]}`,
+          );
+        }
+        local.forEach((v, k) => (expected[k]! += weightOf(client.id) * v));
       }
       assert.ok(maxAbsDiff(averaged, expected) < 1e-5, `${maxAbsDiff(averaged, expected)}`);
-      assert.equal(ledger.totals().scalars, 3 * 2 * model.params.layout.numParameters);
+      assert.equal(result.ledger.totals().scalars, 3 * 2 * model.params.layout.numParameters);
       algorithm.destroy();
     });
 
@@ -273,11 +303,14 @@ Deno.test("FedZO", async (t) => {
       const model = await makeModel(5);
       const start = await model.params.vector.read();
       const algorithm = fedZo({ ...settings, gradClip: 1e-9 });
-      await algorithm.setup(model);
-      const outcome = await algorithm.round(
-        testContext({ gpu, model, round: 1, clients: oneClient }),
-      );
-      assert.equal(outcome.extra?.skippedDirections, 3 * 2);
+      const result = await simulate({
+        model,
+        algorithm,
+        clients: oneClient,
+        rounds: 1,
+        seed: runSeed,
+      });
+      assert.equal(result.records[0]!.extra.skippedDirections, 3 * 2);
       assert.ok(maxAbsDiff(await model.params.vector.read(), start) < 2e-6);
       algorithm.destroy();
     });
@@ -287,10 +320,7 @@ Deno.test("FedZO", async (t) => {
       for (let run = 0; run < 2; run++) {
         const model = await makeModel(9);
         const algorithm = fedZo(settings);
-        await algorithm.setup(model);
-        for (let round = 1; round <= 2; round++) {
-          await algorithm.round(testContext({ gpu, model, round, clients, weights }));
-        }
+        await simulate({ model, algorithm, clients, rounds: 2, seed: runSeed });
         results.push(await model.params.vector.read());
         algorithm.destroy();
       }

@@ -3,39 +3,24 @@ import { Gpu } from "../../../src/gpu/gpu.ts";
 import { GpuVector } from "../../../src/gpu/vector.ts";
 import { fedPrompt } from "../../../src/fl/algorithms/peft.ts";
 import { ferret } from "../../../src/fl/algorithms/ferret.ts";
-import { freshSeed, paperCounts, PaperMode } from "../../../src/fl/algorithms/ferret_paper.ts";
 import {
+  freshSeed,
+  paperCoordinates,
+  paperCounts,
+  paperReconstruct,
+} from "../../../src/fl/algorithms/ferret_paper.ts";
+import {
+  aggregatePool,
   clippedCoefficient,
   officialChoice,
-  OfficialMode,
+  officialCoordinates,
+  SeedPool,
   serverLearningRate,
 } from "../../../src/fl/algorithms/ferret_official.ts";
-import type { ClientUpdate } from "../../../src/fl/algorithms/_client_update.ts";
 import { simulate } from "../../../src/fl/simulator.ts";
-import type { ClientData, RoundContext } from "../../../src/fl/types.ts";
 import { basisKurtosis, basisParams, basisVector } from "../../../src/random/basis.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
 import { maxAbs, maxAbsDiff, tinyClients, tinyModel } from "../_fixtures.ts";
-
-/** The least a round context must provide to a mode's client step. */
-function fakeContext(seed: number, gpu: Gpu): RoundContext {
-  return {
-    gpu,
-    stream: (name: string) => new RandomStream(seed, `fl/round=1/${name}`),
-    runStream: (name: string) => new RandomStream(seed, `fl/run/${name}`),
-  } as unknown as RoundContext;
-}
-
-function fakeUpdate(norms: number[]): ClientUpdate {
-  return {
-    norms,
-    norm: Math.hypot(...norms),
-    finite: true,
-    local: { losses: [1], meanLoss: 1, finite: true },
-  };
-}
-
-const client = { id: 0, sequences: [] } as ClientData;
 
 Deno.test("Ferret with K = d and exact least squares (Eq. 5) equals FedAvg", async () => {
   const gpu = await Gpu.create();
@@ -93,29 +78,22 @@ Deno.test("paper mode: the reconstruction is unbiased over seeds (Thm 1), the of
     const K = 6;
     const counts = paperCounts(blocks, norms, K, "norm", false);
     assert.equal(counts.reduce((a, b) => a + b, 0), K);
-    const mode = new PaperMode(gpu, blocks, {
-      K,
-      allocation: "norm",
-      leastSquares: false,
-      globalLr: 1,
-      distribution: "truncnormal",
-    }, delta.like());
+    const distribution = "truncnormal";
     const M = 240;
-    const releases: (() => void)[] = [];
     for (let m = 0; m < M; m++) {
-      const message = await mode.encode(
-        fakeContext(100 + m, gpu),
-        client,
-        fakeUpdate(norms),
+      const seed = freshSeed(new RandomStream(100 + m, "tests/fl/ferret/seed"));
+      const coordinates = await paperCoordinates(gpu, {
+        blocks,
+        counts,
+        distribution,
         delta,
-      );
-      assert.ok(message);
-      assert.deepEqual(message.counts, counts);
-      // apply subtracts: target accumulates −Σ_m Δ̃_m.
-      releases.push(...await mode.apply(target, { messages: [message], weights: [1] }));
+        seed,
+        leastSquares: null,
+      });
+      // Eq. (2) subtracts: target accumulates −Σ_m Δ̃_m.
+      const download = { messages: [{ client: 0, seed, counts, coordinates }], weights: [1] };
+      await paperReconstruct(gpu, { blocks, distribution, globalLr: 1, target, download });
     }
-    await gpu.sync();
-    releases.forEach((f) => f());
     const mean = Array.from(await target.read(), (x) => -x / M);
     let chi2 = 0, worst = 0, officialWorst = 0;
     blocks.forEach((b, l) => {
@@ -178,34 +156,29 @@ Deno.test("official mode on a hand case: allocation, indices, d_l/K_l scaling, c
       const delta = GpuVector.from(gpu, data);
       const norms = blocks.map((b) => Math.hypot(...data.subarray(b.start, b.start + b.length)));
       const K = 4, clip = 1.5, slr = 2, momentum = 0.5;
-      const mode = new OfficialMode(gpu, blocks, {
+      const key = freshSeed(new RandomStream(21, "fl/run/ferret/pool"));
+      const seeds = await SeedPool.draw(gpu, {
+        blocks,
         K,
-        slrMax: slr,
-        slrMin: slr,
-        anneal: "none",
-        momentum,
-        clip,
-        equalWeight: true,
         distribution: "truncnormal",
-      }, delta);
-      const context = fakeContext(21, gpu);
-      await mode.ensurePool(context, delta.like());
-      mode.pool = new Float32Array(blocks.length * K).fill(0.25); // earlier rounds' pool
-      const message = (await mode.encode(context, client, fakeUpdate(norms), delta))!;
-      const download = mode.aggregate([message], [1], 1, 1);
-      const target = GpuVector.from(gpu, new Float32Array(40).fill(1));
-      const release = await mode.apply(target, download);
-      const got = await target.read();
-      release.forEach((f) => f());
-      // Reference: the same pool key, indices and bases, in f64.
-      const key = freshSeed(context.runStream!("ferret/pool"));
-      const { counts, indices } = officialChoice(
-        norms,
+        key,
+        zero: delta.like(),
+      });
+      const { counts, indices } = officialChoice(norms, K, new RandomStream(21, "indices"));
+      const coordinates = officialCoordinates(
+        await seeds.project(delta),
+        blocks,
         K,
-        context.stream("ferret/indices/client=0"),
+        counts,
+        indices,
       );
-      assert.deepEqual(message.counts, counts);
-      assert.deepEqual(message.indices, indices);
+      const message = { client: 0, counts, indices, coordinates };
+      const earlier = new Float32Array(blocks.length * K).fill(0.25); // earlier rounds' pool
+      const next = aggregatePool(earlier, [message], { K, momentum, weights: [1] });
+      const target = GpuVector.from(gpu, new Float32Array(40).fill(1));
+      await seeds.reconstruct(target, next, -slr, clip);
+      const got = await target.read();
+      // Reference: the same pool key, indices and bases, in f64.
       const bases = blocks.map((b, l) =>
         Array.from(
           { length: K },
@@ -246,7 +219,7 @@ Deno.test("official mode on a hand case: allocation, indices, d_l/K_l scaling, c
       );
       const error = maxAbsDiff(got, want);
       assert.ok(error < 1e-5, `official update vs reference: ${error}`);
-      mode.destroy();
+      seeds.destroy();
     } finally {
       gpu.destroy();
     }
