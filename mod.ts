@@ -34,7 +34,7 @@ export {
   GpuVector,
   type VectorOptions,
 } from "./src/gpu/vector.ts";
-export { axpy, axpyReference } from "./src/vector/axpy.ts";
+export { axpy, axpyReference } from "./src/gpu/axpy.ts";
 export { philox4x32 } from "./src/random/philox.ts";
 export { fnv1a32, RandomStream } from "./src/random/stream.ts";
 export { ByteTokenizer, type Tokenizer } from "./src/model/tokenizer.ts";
@@ -127,7 +127,7 @@ export {
   type LoadOptions,
   readCheckpointConfig,
   WEIGHTS_FILE,
-} from "./src/model/checkpoint.ts";
+} from "./src/model/hf_checkpoint.ts";
 export {
   HfTokenizer,
   type HfTokenizerOptions,
@@ -313,7 +313,7 @@ export {
   type Seed,
   seedKey,
 } from "./src/random/basis.ts";
-export { basisElementsGpu, philoxWordsGpu } from "./src/random/generate.ts";
+export { basisElementsGpu, philoxWordsGpu } from "./src/random/basis_gpu.ts";
 export {
   BasisPlan,
   type Objective,
@@ -345,7 +345,7 @@ export {
   type Theorem1Options,
   type Theorem1Row,
   theorem1Row,
-} from "./src/theory/theorem1.ts";
+} from "./src/theory/unbiasedness.ts";
 export {
   exactErrorLaw,
   theorem2BoundEq16,
@@ -353,22 +353,22 @@ export {
   type Theorem2Options,
   type Theorem2Row,
   theorem2Row,
-} from "./src/theory/theorem2.ts";
+} from "./src/theory/reconstruction_error.ts";
 export {
   SIN2_BETA,
   type Theorem3Options,
   type Theorem3Row,
   theorem3Row,
-} from "./src/theory/theorem3.ts";
-export { type Theorem4GapRow, theorem4GapRow } from "./src/theory/theorem4_gap.ts";
-export { equalBlocks, type Proposition1Row, proposition1Row } from "./src/theory/proposition1.ts";
+} from "./src/theory/zo_connection.ts";
+export { type Theorem4GapRow, theorem4GapRow } from "./src/theory/second_moment.ts";
+export { equalBlocks, type Proposition1Row, proposition1Row } from "./src/theory/block_speedup.ts";
 export {
   PROPOSITION2_RULES,
   type Proposition2Row,
   proposition2Row,
-} from "./src/theory/proposition2.ts";
-export { figure7Cosines, type Figure7Result } from "./src/theory/figure7.ts";
-export { figure8a, figure8b, figure8c } from "./src/theory/figure8.ts";
+} from "./src/theory/allocation_error.ts";
+export { figure7Cosines, type Figure7Result } from "./src/theory/cosine_vs_bases.ts";
+export { figure8a, figure8b, figure8c } from "./src/theory/cosine_sweeps.ts";
 export { predictedCosine } from "./src/theory/cosine.ts";
 // PEFT baselines' trainable subsets: LoRA, soft prompts, P-tuning prefixes (src/model/peft/).
 export {
@@ -443,7 +443,7 @@ export {
   pretrainCorpus,
   type PretrainOptions,
   pretrainSchedule,
-} from "./src/model/pretrain.ts";
+} from "./src/pretrain/pretrain.ts";
 // Federation simulator and first-order algorithms (paper.md §1, §5–7).
 export {
   aggregationWeights,
@@ -466,7 +466,7 @@ export {
   encodeCheckpoint,
   MemoryCheckpointStore,
   type RunCheckpoint,
-} from "./src/fl/checkpoint.ts";
+} from "./src/fl/run_checkpoint.ts";
 export {
   DivergenceError,
   type FinalEvaluation,
@@ -475,11 +475,7 @@ export {
   type SimulationOptions,
   type SimulationResult,
 } from "./src/fl/simulator.ts";
-export {
-  BlockNorms,
-  segmentSumSquaresReference,
-  totalNorm,
-} from "./src/fl/algorithms/block_norms.ts";
+export { BlockNorms, segmentSumSquaresReference, totalNorm } from "./src/gpu/segment_norms.ts";
 export { FedAvg, fedAvg, type FedAvgOptions } from "./src/fl/algorithms/fed_avg.ts";
 export {
   fedIt,

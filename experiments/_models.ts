@@ -4,7 +4,7 @@
  * At `paper` scale a model is the Hugging Face checkpoint in
  * `<model-dir>/<directory>` (paper.md §5). Below it, each paper model has a
  * **stand-in**: a tiny LLaMA-style config that the toolkit pre-trains itself
- * on the built-in pre-training corpus (src/model/pretrain.ts) the first time
+ * on the built-in pre-training corpus (src/pretrain/pretrain.ts) the first time
  * it is needed, and caches as the artifact `base/<scale>/<name>-<steps>`.
  * Fine-tuning thus starts from a pre-trained model, as in the paper. The
  * stand-ins keep the paper's relations between columns: the second model of
@@ -19,7 +19,7 @@ import { type ModelConfig, parameterCount } from "../src/model/config.ts";
 import { HfTokenizer } from "../src/model/hf_tokenizer.ts";
 import type { AdapterOptions } from "../src/model/peft/adapter.ts";
 import { PRESETS } from "../src/model/presets.ts";
-import { pretrain, pretrainCorpus } from "../src/model/pretrain.ts";
+import { pretrain, pretrainCorpus } from "../src/pretrain/pretrain.ts";
 import { loadTransformer } from "../src/model/pretrained.ts";
 import { ByteTokenizer, type Tokenizer } from "../src/model/tokenizer.ts";
 import { Transformer } from "../src/model/transformer.ts";

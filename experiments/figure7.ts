@@ -9,7 +9,7 @@ import { defineFigure } from "../src/experiment/define.ts";
 import { kurtosis } from "../src/random/moments.ts";
 import { check, fmt, K_SIGMA, seriesPoints } from "../src/theory/checks.ts";
 import { predictedCosine } from "../src/theory/cosine.ts";
-import { figure7Cosines } from "../src/theory/figure7.ts";
+import { figure7Cosines } from "../src/theory/cosine_vs_bases.ts";
 
 interface Params {
   d: number;

@@ -10,7 +10,7 @@ import { defineFigure } from "../src/experiment/define.ts";
 import { kurtosis } from "../src/random/moments.ts";
 import { check, fmt, K_SIGMA, seriesPoints } from "../src/theory/checks.ts";
 import { predictedCosine } from "../src/theory/cosine.ts";
-import { figure8a, figure8b, figure8c } from "../src/theory/figure8.ts";
+import { figure8a, figure8b, figure8c } from "../src/theory/cosine_sweeps.ts";
 
 interface Params {
   a: { d: number; K: number; eps: number; lr: number; Ts: readonly number[] };

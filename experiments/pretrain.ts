@@ -1,7 +1,7 @@
 /**
  * The pre-training step behind every federated experiment below paper
  * scale: each tiny stand-in model (experiments/_models.ts) is pre-trained
- * by the toolkit on the built-in pre-training corpus (src/model/pretrain.ts:
+ * by the toolkit on the built-in pre-training corpus (src/pretrain/pretrain.ts:
  * the suites' texts without the prompt template, from a corpus seed of its
  * own) and cached as an artifact; the federated runs fine-tune from it.
  * `deno task reproduce pretrain` makes them all up front and reports their
@@ -32,7 +32,7 @@ export const pretrainTable = defineTable<Params>({
   source: "DESIGN.md §1; paper.md §5 (the paper fine-tunes pre-trained LLMs)",
   statement: "Loss per byte (nats) on the pre-training corpus at the first and last read-back.",
   notes: [
-    "The corpus holds the built-in suites' texts without the prompt template (src/model/pretrain.ts), " +
+    "The corpus holds the built-in suites' texts without the prompt template (src/pretrain/pretrain.ts), " +
     "so fine-tuning still has to teach the instruction format. Seconds are wall-clock on this machine.",
     "At paper scale the real checkpoints are used and nothing is pre-trained.",
   ],

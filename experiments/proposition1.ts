@@ -8,7 +8,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt } from "../src/theory/checks.ts";
-import { proposition1Row } from "../src/theory/proposition1.ts";
+import { proposition1Row } from "../src/theory/block_speedup.ts";
 
 interface Params {
   d: number;

@@ -9,7 +9,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt, K_SIGMA } from "../src/theory/checks.ts";
-import { PROPOSITION2_RULES, proposition2Row } from "../src/theory/proposition2.ts";
+import { PROPOSITION2_RULES, proposition2Row } from "../src/theory/allocation_error.ts";
 
 interface Params {
   dims: readonly number[];

@@ -8,7 +8,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt, K_SIGMA } from "../src/theory/checks.ts";
-import { type Scaling, theorem1Row } from "../src/theory/theorem1.ts";
+import { type Scaling, theorem1Row } from "../src/theory/unbiasedness.ts";
 
 interface Params {
   grid: readonly (readonly [d: number, K: number])[];

@@ -8,7 +8,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt, K_SIGMA } from "../src/theory/checks.ts";
-import { theorem2Row } from "../src/theory/theorem2.ts";
+import { theorem2Row } from "../src/theory/reconstruction_error.ts";
 
 interface Params {
   grid: readonly (readonly [d: number, K: number])[];

@@ -8,7 +8,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt } from "../src/theory/checks.ts";
-import { theorem3Row } from "../src/theory/theorem3.ts";
+import { theorem3Row } from "../src/theory/zo_connection.ts";
 
 interface Params {
   d: number;

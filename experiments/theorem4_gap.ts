@@ -8,7 +8,7 @@
 
 import { defineTable } from "../src/experiment/define.ts";
 import { check, fmt, K_SIGMA } from "../src/theory/checks.ts";
-import { theorem4GapRow } from "../src/theory/theorem4_gap.ts";
+import { theorem4GapRow } from "../src/theory/second_moment.ts";
 
 interface Params {
   grid: readonly (readonly [d: number, K: number])[];

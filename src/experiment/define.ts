@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { CheckpointStore } from "../fl/checkpoint.ts";
+import type { CheckpointStore } from "../fl/run_checkpoint.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 
 /** How large a run is: seconds for CI, minutes on a CPU, or the paper's real setting. */

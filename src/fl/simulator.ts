@@ -32,8 +32,8 @@ import { generate } from "../model/generate.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import { evalLoss } from "../metrics/loss.ts";
 import { RandomStream } from "../random/stream.ts";
-import { BlockNorms, totalNorm } from "./algorithms/block_norms.ts";
-import { type CheckpointStore, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+import { BlockNorms, totalNorm } from "../gpu/segment_norms.ts";
+import { type CheckpointStore, decodeCheckpoint, encodeCheckpoint } from "./run_checkpoint.ts";
 import { CommunicationLedger, type Totals } from "./ledger.ts";
 import {
   aggregationWeights,

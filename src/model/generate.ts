@@ -16,8 +16,7 @@
  */
 
 import * as kernels from "../../kernels/mod.ts";
-import { headDim } from "./config.ts";
-import { forward, type KvCache } from "./passes.ts";
+import { forward } from "./passes.ts";
 import type { Transformer } from "./transformer.ts";
 
 /** Options of {@linkcode generate}. */
@@ -28,29 +27,6 @@ export interface GenerateOptions {
   eos?: number;
   /** Tokens generated between EOS checks (each check is one readback). Default 16. */
   checkEvery?: number;
-}
-
-const caches = new WeakMap<Transformer, KvCache>();
-
-function cacheOf(model: Transformer): KvCache {
-  let cache = caches.get(model);
-  if (!cache) {
-    const { config, gpu } = model;
-    const bytes = config.maxPositions * config.numKvHeads * headDim(config) * 4;
-    const buffers = (label: string) =>
-      Array.from({ length: config.numLayers }, (_, l) => gpu.buffer(bytes, `${label}${l}`));
-    cache = { k: buffers("cache.k"), v: buffers("cache.v") };
-    caches.set(model, cache);
-  }
-  return cache;
-}
-
-/** Frees the KV cache that generation keeps for `model`, if any. */
-export function releaseKvCache(model: Transformer): void {
-  const cache = caches.get(model);
-  if (!cache) return;
-  for (const buffer of [...cache.k, ...cache.v]) buffer.destroy();
-  caches.delete(model);
 }
 
 /**
@@ -111,7 +87,7 @@ export async function generate(
   });
   const budget = Math.min(maxNewTokens, config.maxPositions - lead - rows);
   if (budget <= 0) return [];
-  const cache = cacheOf(model);
+  const cache = model.kvCache;
   if (adapter?.kind === "prefix") adapter.writeCache(cache);
   const generated = gpu.buffer(budget * 4, "generated");
   try {

@@ -7,7 +7,7 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { exportCheckpoint, loadCheckpoint, readCheckpointConfig } from "./checkpoint.ts";
+import { exportCheckpoint, loadCheckpoint, readCheckpointConfig } from "./hf_checkpoint.ts";
 import { Transformer, type TransformerOptions } from "./transformer.ts";
 
 /**

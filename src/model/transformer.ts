@@ -19,11 +19,10 @@ import { RandomStream } from "../random/stream.ts";
 import { type Activations, allocateActivations, destroyActivations } from "./activations.ts";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { initParameters } from "./init.ts";
-import { releaseKvCache } from "./generate.ts";
 import { createParameters, type Parameters } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
-import { backward, forward, lossForward, type PassContext } from "./passes.ts";
+import { backward, forward, type KvCache, lossForward, type PassContext } from "./passes.ts";
 import {
   type Adapter,
   type AdapterOptions,
@@ -110,6 +109,7 @@ export class Transformer {
   readonly #results: GPUBuffer;
   #resultSlots: number;
   #grads: Parameters | null = null;
+  #kvCache: KvCache | null = null;
   readonly #chunkElements: number | undefined;
   #train: TrainMode = "full";
 
@@ -195,6 +195,23 @@ export class Transformer {
   }
 
   /**
+   * The KV cache that generation (src/model/generate.ts) fills and reads:
+   * one K and one V buffer per layer, `maxPositions` rows each (allocated on
+   * first use, so a model that never generates never holds it; freed by
+   * {@linkcode Transformer.destroy}).
+   */
+  get kvCache(): KvCache {
+    if (!this.#kvCache) {
+      const { config, gpu } = this;
+      const bytes = config.maxPositions * config.numKvHeads * headDim(config) * 4;
+      const buffers = (label: string) =>
+        Array.from({ length: config.numLayers }, (_, l) => gpu.buffer(bytes, `${label}${l}`));
+      this.#kvCache = { k: buffers("cache.k"), v: buffers("cache.v") };
+    }
+    return this.#kvCache;
+  }
+
+  /**
    * What {@linkcode Transformer.recordLossAndGrad} trains: `full` (the
    * model's parameters into {@linkcode Transformer.grads}) or the attached
    * adapter's kind (its parameters into `adapter.grads`, the model frozen:
@@ -235,7 +252,10 @@ export class Transformer {
     destroyActivations(this.activations);
     this.rope.destroy();
     this.#results.destroy();
-    releaseKvCache(this);
+    if (this.#kvCache) {
+      for (const buffer of [...this.#kvCache.k, ...this.#kvCache.v]) buffer.destroy();
+      this.#kvCache = null;
+    }
     this.adapter?.destroy();
   }
 

@@ -8,8 +8,8 @@
 
 import * as kernels from "../../kernels/mod.ts";
 import type { GpuVector } from "../gpu/vector.ts";
-import { laneLayout, LANES_PER_WORKGROUP } from "../vector/lanes.ts";
-import { packUniform } from "../model/ops/_common.ts";
+import { laneLayout, LANES_PER_WORKGROUP } from "../gpu/lanes.ts";
+import { packUniform } from "../gpu/uniform.ts";
 
 /** Hyper-parameters of {@linkcode adamStep}. */
 export interface AdamOptions {

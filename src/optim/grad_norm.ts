@@ -10,8 +10,9 @@
 import * as kernels from "../../kernels/mod.ts";
 import type { Binding } from "../gpu/gpu.ts";
 import type { GpuVector } from "../gpu/vector.ts";
-import { laneLayout, LANES_PER_WORKGROUP } from "../vector/lanes.ts";
-import { packUniform, requireElements } from "../model/ops/_common.ts";
+import { laneLayout, LANES_PER_WORKGROUP } from "../gpu/lanes.ts";
+import { requireElements } from "../gpu/arguments.ts";
+import { packUniform } from "../gpu/uniform.ts";
 
 /** Partial-sum buffers, one per vector (their size depends only on its chunking). */
 const scratch = new WeakMap<GpuVector, { buffer: GPUBuffer; count: number }>();

@@ -9,8 +9,9 @@
 
 import * as kernels from "../../kernels/mod.ts";
 import type { GpuVector } from "../gpu/vector.ts";
-import { laneLayout, LANES_PER_WORKGROUP } from "../vector/lanes.ts";
-import { packUniform, placeholder } from "../model/ops/_common.ts";
+import { laneLayout, LANES_PER_WORKGROUP } from "../gpu/lanes.ts";
+import { placeholder } from "../gpu/arguments.ts";
+import { packUniform } from "../gpu/uniform.ts";
 
 /** Hyper-parameters of {@linkcode sgdStep}. */
 export interface SgdOptions {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { fedAvg } from "../../src/fl/algorithms/fed_avg.ts";
 import { ferret } from "../../src/fl/algorithms/ferret.ts";
-import { MemoryCheckpointStore } from "../../src/fl/checkpoint.ts";
+import { MemoryCheckpointStore } from "../../src/fl/run_checkpoint.ts";
 import { sampleClients } from "../../src/fl/sampling.ts";
 import { DivergenceError, simulate, type SimulationOptions } from "../../src/fl/simulator.ts";
 import type { FederatedAlgorithm } from "../../src/fl/types.ts";

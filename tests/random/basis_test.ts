@@ -9,7 +9,7 @@ import {
   flatWeight,
   seedKey,
 } from "../../src/random/basis.ts";
-import { basisElementsGpu } from "../../src/random/generate.ts";
+import { basisElementsGpu } from "../../src/random/basis_gpu.ts";
 
 Deno.test("basis wire format", async (t) => {
   await t.step("seeds up to 2^64 split into key words", () => {

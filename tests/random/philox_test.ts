@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { philox4x32, philox4x32Into } from "../../src/random/philox.ts";
-import { philoxWordsGpu } from "../../src/random/generate.ts";
+import { philoxWordsGpu } from "../../src/random/basis_gpu.ts";
 
 // Random123 known-answer vectors for Philox4x32-10 (kat_vectors).
 const KAT = [

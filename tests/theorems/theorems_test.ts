@@ -8,8 +8,8 @@ import { theorem1 } from "../../experiments/theorem1.ts";
 import { theorem2, verifyTheorem2 } from "../../experiments/theorem2.ts";
 import { theorem3 } from "../../experiments/theorem3.ts";
 import { theorem4_gap } from "../../experiments/theorem4_gap.ts";
-import { theorem1Row } from "../../src/theory/theorem1.ts";
-import { theorem2Row } from "../../src/theory/theorem2.ts";
+import { theorem1Row } from "../../src/theory/unbiasedness.ts";
+import { theorem2Row } from "../../src/theory/reconstruction_error.ts";
 import { failing, runChecks } from "./_run.ts";
 
 Deno.test("theory experiments at smoke scale on the GPU kernels", async (t) => {

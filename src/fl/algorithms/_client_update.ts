@@ -14,10 +14,10 @@
 import type { GpuVector } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import type { Segment } from "../../projection/plan.ts";
-import { axpy } from "../../vector/axpy.ts";
+import { axpy } from "../../gpu/axpy.ts";
 import { type LocalResult, LocalTrainer, type LocalTrainingOptions } from "../local.ts";
 import type { ClientData, ClientWork } from "../types.ts";
-import { BlockNorms, totalNorm } from "./block_norms.ts";
+import { BlockNorms, totalNorm } from "../../gpu/segment_norms.ts";
 
 /** One client's local result and update. */
 export interface ClientUpdate {

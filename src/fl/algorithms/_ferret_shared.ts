@@ -22,10 +22,10 @@ import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { type Block, type GroupingRule, groupTensors } from "../../projection/blocks.ts";
 import type { Distribution } from "../../random/basis.ts";
-import { axpy } from "../../vector/axpy.ts";
+import { axpy } from "../../gpu/axpy.ts";
 import type { LocalTrainingOptions } from "../local.ts";
 import { decodeState, encodeState } from "./_state.ts";
-import { BlockNorms, totalNorm } from "./block_norms.ts";
+import { BlockNorms, totalNorm } from "../../gpu/segment_norms.ts";
 
 /** Options of both Ferret implementations. */
 export interface FerretCommonOptions {

@@ -12,7 +12,7 @@
  */
 
 import type { GpuVector } from "../../gpu/vector.ts";
-import { axpy } from "../../vector/axpy.ts";
+import { axpy } from "../../gpu/axpy.ts";
 import type { Aggregation, MessageSize } from "../types.ts";
 
 /** A client's upload: its update Δ_i = w − w_i on the GPU (until the next round). */

@@ -1,6 +1,6 @@
 /**
  * Server state of an algorithm as bytes, for the run's checkpoints
- * (src/fl/checkpoint.ts): named f32 sections. Layout (little-endian): u32
+ * (src/fl/run_checkpoint.ts): named f32 sections. Layout (little-endian): u32
  * header length h, h bytes of JSON `[[name, length], …]`, zero padding to
  * a multiple of 4, then each section's f32 values in order.
  *

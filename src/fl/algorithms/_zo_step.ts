@@ -37,13 +37,13 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { GpuVector } from "../../gpu/vector.ts";
-import { packUniform } from "../../model/ops/_common.ts";
+import { packUniform } from "../../gpu/uniform.ts";
 import { crossEntropyMean } from "../../model/ops/cross_entropy.ts";
 import { forward, lossForward } from "../../model/passes.ts";
 import type { Sequence, Transformer } from "../../model/transformer.ts";
 import type { Seed } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
-import { laneLayout, LANES_PER_WORKGROUP } from "../../vector/lanes.ts";
+import { laneLayout, LANES_PER_WORKGROUP } from "../../gpu/lanes.ts";
 import { replaySeeds, seedKeys } from "./_zo_replay.ts";
 
 /** Finite-difference form: symmetric two-point (FedKSeed) or forward from L(w) (FedZO). */

@@ -43,7 +43,7 @@
 import type { GpuVector } from "../../gpu/vector.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
-import { axpy } from "../../vector/axpy.ts";
+import { axpy } from "../../gpu/axpy.ts";
 import type {
   Aggregation,
   ClientOutcome,

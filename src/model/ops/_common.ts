@@ -1,7 +1,8 @@
 /**
- * Shared plumbing of the layer kernels' TypeScript wrappers: binding sizes,
- * shape checks, uniforms and lane counts. Private to `src/model/ops/` and
- * `src/optim/` (not re-exported).
+ * What the layer kernels' TypeScript wrappers share beyond the GPU plumbing
+ * of `src/gpu/` (argument checks, uniforms, specialisation, lane layout):
+ * the workgroup size of the row- and lane-parallel layer kernels. Private to
+ * `src/model/ops/` (not re-exported).
  *
  * Two facts about CPU adapters (Mesa llvmpipe) shape the kernels:
  * - The shader compiler ends every loop of an invocation once the
@@ -24,123 +25,10 @@
  * @module
  */
 
-import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import type { Kernel } from "../../gpu/pipelines.ts";
-import { laneLayout } from "../../vector/lanes.ts";
-
 /** Invocations per workgroup of the row- and lane-parallel layer kernels. */
 export const WORKGROUP = 64;
-
-/** The bytes a binding spans (the whole buffer, or its explicit range). */
-export function bindingBytes(binding: Binding): number {
-  if (binding instanceof GPUBuffer) return binding.size;
-  return binding.size ?? binding.buffer.size - (binding.offset ?? 0);
-}
-
-/** Throws a TypeError unless `binding` holds at least `elements` 4-byte values. */
-export function requireElements(
-  action: string,
-  name: string,
-  binding: Binding,
-  elements: number,
-): void {
-  const have = Math.floor(bindingBytes(binding) / 4);
-  if (have < elements) {
-    throw new TypeError(
-      `Cannot ${action}: ${name} holds ${have} values, the shape needs ${elements}`,
-    );
-  }
-}
-
-/** Throws a TypeError unless `value` is an integer ≥ `min`. */
-export function requireInt(action: string, name: string, value: number, min = 1): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`Cannot ${action}: ${name} must be an integer ≥ ${min}, got ${value}`);
-  }
-}
-
-/** Throws a RangeError unless `value` is a finite number. */
-export function requireFinite(action: string, name: string, value: number): void {
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`Cannot ${action}: ${name} must be finite, got ${value}`);
-  }
-}
-
-/** One uniform field: `u` u32, `i` i32, `f` f32. */
-export type Field = readonly ["u" | "i" | "f", number];
-
-/** Packs fields, 4 bytes each in order, into a uniform padded to 16 bytes. */
-export function packUniform(fields: readonly Field[]): Uint8Array<ArrayBuffer> {
-  const bytes = new ArrayBuffer(Math.max(16, Math.ceil(fields.length / 4) * 16));
-  const view = new DataView(bytes);
-  fields.forEach(([type, value], i) => {
-    if (type === "u") view.setUint32(i * 4, value, true);
-    else if (type === "i") view.setInt32(i * 4, value, true);
-    else view.setFloat32(i * 4, value, true);
-  });
-  return new Uint8Array(bytes);
-}
 
 /** Workgroups of {@linkcode WORKGROUP} lanes covering `lanes` lanes. */
 export function groupsFor(lanes: number): number {
   return Math.ceil(lanes / WORKGROUP);
-}
-
-const placeholders = new WeakMap<Gpu, GPUBuffer>();
-
-/**
- * A 16-byte buffer bound where a kernel's optional input is absent (WGSL
- * cannot drop a binding by an `override`; the kernel never reads it then).
- */
-export function placeholder(gpu: Gpu): GPUBuffer {
-  let buffer = placeholders.get(gpu);
-  if (!buffer) {
-    buffer = gpu.buffer(16, "placeholder");
-    placeholders.set(gpu, buffer);
-  }
-  return buffer;
-}
-
-const specialized = new Map<string, Kernel>();
-
-/**
- * `kernel` with its `const NAME: u32 = …;` lines replaced by the given
- * values. Used for sizes of per-lane arrays, which WGSL requires to be
- * constant expressions (an `override` may only size workgroup arrays).
- */
-export function specialize(kernel: Kernel, consts: Readonly<Record<string, number>>): Kernel {
-  const key = `${kernel.name}@${Object.entries(consts).map(([k, v]) => `${k}=${v}`).join(",")}`;
-  let result = specialized.get(key);
-  if (!result) {
-    let code = kernel.code;
-    for (const [name, value] of Object.entries(consts)) {
-      const pattern = new RegExp(`const ${name}: u32 = \\d+u;`);
-      if (!pattern.test(code)) {
-        throw new TypeError(`Cannot specialize kernel "${kernel.name}": no constant ${name}`);
-      }
-      code = code.replace(pattern, `const ${name}: u32 = ${value}u;`);
-    }
-    result = { name: key, code };
-    specialized.set(key, result);
-  }
-  return result;
-}
-
-/**
- * Checks an element-wise op's bindings and returns its uniform and grid. The
- * kernels read and write vec4s (the last one masked), so every binding must
- * span whole vec4s: ⌈n/4⌉·4 values (buffers from `gpu.buffer` always do).
- */
-export function elementwise(
-  action: string,
-  n: number,
-  bindings: Readonly<Record<string, Binding>>,
-): { uniform: Uint8Array<ArrayBuffer>; workgroups: number } {
-  requireInt(action, "n", n);
-  const n4 = Math.ceil(n / 4);
-  for (const [name, binding] of Object.entries(bindings)) {
-    requireElements(action, name, binding, n4 * 4);
-  }
-  const { perLane, workgroups } = laneLayout(n4);
-  return { uniform: packUniform([["u", n], ["u", n4], ["u", perLane]]), workgroups };
 }

@@ -28,14 +28,9 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import {
-  packUniform,
-  placeholder,
-  requireElements,
-  requireFinite,
-  requireInt,
-  specialize,
-} from "./_common.ts";
+import { placeholder, requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
+import { specialize } from "../../gpu/specialize.ts";
+import { packUniform } from "../../gpu/uniform.ts";
 
 /** Shape of an attention call. */
 export interface AttentionShape {

@@ -7,7 +7,9 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { groupsFor, packUniform, requireElements, requireInt, WORKGROUP } from "./_common.ts";
+import { requireElements, requireInt } from "../../gpu/arguments.ts";
+import { packUniform } from "../../gpu/uniform.ts";
+import { groupsFor, WORKGROUP } from "./_common.ts";
 
 /** Shape of an embedding lookup: T tokens, C channels, V vocabulary rows. */
 export interface EmbeddingShape {

@@ -18,7 +18,9 @@
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import type { Kernel } from "../../gpu/pipelines.ts";
-import { bindingBytes, packUniform, requireFinite, requireInt, specialize } from "./_common.ts";
+import { bindingBytes, requireFinite, requireInt } from "../../gpu/arguments.ts";
+import { specialize } from "../../gpu/specialize.ts";
+import { packUniform } from "../../gpu/uniform.ts";
 import {
   FEW_ROWS,
   fewRowsTile,
@@ -33,6 +35,7 @@ import {
 } from "./_matmul_plan.ts";
 
 export type { MatmulForm, MatmulShape };
+export { releaseScratch } from "./_matmul_plan.ts";
 
 const FORMS: readonly MatmulForm[] = ["xwt", "dyw", "dytx"];
 

@@ -8,8 +8,7 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { elementwise } from "./_common.ts";
-import { LANES_PER_WORKGROUP } from "../../vector/lanes.ts";
+import { elementwise, LANES_PER_WORKGROUP } from "../../gpu/lanes.ts";
 
 /** Shape of a residual op: n values per tensor. */
 export interface ResidualShape {

@@ -8,14 +8,9 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import {
-  groupsFor,
-  packUniform,
-  requireElements,
-  requireFinite,
-  requireInt,
-  WORKGROUP,
-} from "./_common.ts";
+import { requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
+import { packUniform } from "../../gpu/uniform.ts";
+import { groupsFor, WORKGROUP } from "./_common.ts";
 
 /** Shape of an RMSNorm: T rows of C channels, and the epsilon. */
 export interface RmsNormShape {

@@ -15,15 +15,9 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import {
-  groupsFor,
-  packUniform,
-  placeholder,
-  requireElements,
-  requireFinite,
-  requireInt,
-  WORKGROUP,
-} from "./_common.ts";
+import { placeholder, requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
+import { packUniform } from "../../gpu/uniform.ts";
+import { groupsFor, WORKGROUP } from "./_common.ts";
 
 /** The rotary angle table's size and base. */
 export interface RopeTableOptions {

@@ -3,7 +3,7 @@ import * as kernels from "../../../kernels/mod.ts";
 import { Gpu } from "../../../src/gpu/gpu.ts";
 import { PRESETS } from "../../../src/model/presets.ts";
 import { Transformer } from "../../../src/model/transformer.ts";
-import { packUniform } from "../../../src/model/ops/_common.ts";
+import { packUniform } from "../../../src/gpu/uniform.ts";
 import { BasisPlan } from "../../../src/projection/plan.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
 import { paperCommunication } from "../../../src/fl/ledger.ts";

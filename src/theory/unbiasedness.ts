@@ -63,7 +63,7 @@ export interface Theorem1Options {
  *
  * @example
  * ```ts
- * import { theorem1Row } from "./theorem1.ts";
+ * import { theorem1Row } from "./unbiasedness.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await theorem1Row(gpu, { d: 100, K: 10, trials: 50, seed: 1, scaling: "official" });

@@ -15,7 +15,7 @@ import { largestRemainder } from "../projection/allocation.ts";
 import { BasisPlan } from "../projection/plan.ts";
 import { reconstructionCosine } from "./cosine.ts";
 import { dot, projectAll, uniformVector } from "./monte_carlo.ts";
-import { equalBlocks } from "./proposition1.ts";
+import { equalBlocks } from "./block_speedup.ts";
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
@@ -26,7 +26,7 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
  *
  * @example
  * ```ts
- * import { figure8a } from "./figure8.ts";
+ * import { figure8a } from "./cosine_sweeps.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8a(gpu, { d: 500, K: 10, eps: 0.1, lr: 0.1, Ts: [1, 2], seed: 1 });
@@ -92,7 +92,7 @@ export async function figure8a(
  *
  * @example
  * ```ts
- * import { figure8b } from "./figure8.ts";
+ * import { figure8b } from "./cosine_sweeps.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8b(gpu, { ds: [500], K: 10, eps: 0.1, seed: 1 });
@@ -149,7 +149,7 @@ export async function figure8b(
  *
  * @example
  * ```ts
- * import { figure8c } from "./figure8.ts";
+ * import { figure8c } from "./cosine_sweeps.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure8c(gpu, { d: 1024, K: 8, Ls: [1, 2], seed: 1 });

@@ -46,7 +46,7 @@ export interface Theorem4GapRow {
  *
  * @example
  * ```ts
- * import { theorem4GapRow } from "./theorem4_gap.ts";
+ * import { theorem4GapRow } from "./second_moment.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await theorem4GapRow(gpu, { d: 100, K: 10, trials: 40, seed: 1 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { Gpu } from "../../../src/gpu/gpu.ts";
-import { GpuVector } from "../../../src/gpu/vector.ts";
-import { BlockNorms, segmentSumSquaresReference } from "../../../src/fl/algorithms/block_norms.ts";
-import { RandomStream } from "../../../src/random/stream.ts";
+import { Gpu } from "../../src/gpu/gpu.ts";
+import { GpuVector } from "../../src/gpu/vector.ts";
+import { BlockNorms, segmentSumSquaresReference } from "../../src/gpu/segment_norms.ts";
+import { RandomStream } from "../../src/random/stream.ts";
 
 Deno.test("block norms match the f64 reference on awkward sizes across chunks", async (t) => {
   const gpu = await Gpu.create();

@@ -32,7 +32,7 @@ export interface CheckpointStore {
  *
  * @example
  * ```ts
- * import { MemoryCheckpointStore } from "./checkpoint.ts";
+ * import { MemoryCheckpointStore } from "./run_checkpoint.ts";
  * const store = new MemoryCheckpointStore();
  * await store.save(new Uint8Array([1, 2]));
  * console.log(await store.load(), store.saves); // Uint8Array(2) [ 1, 2 ] 1
@@ -92,7 +92,7 @@ function reviver(_key: string, value: unknown): unknown {
  *
  * @example
  * ```ts
- * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { decodeCheckpoint, encodeCheckpoint } from "./run_checkpoint.ts";
  * const bytes = encodeCheckpoint({
  *   fingerprint: "run", round: 2, records: [{ loss: NaN }], transfers: [],
  *   params: new Float32Array([1.5, -2]), state: null,
@@ -130,7 +130,7 @@ export function encodeCheckpoint(checkpoint: RunCheckpoint): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeCheckpoint } from "./checkpoint.ts";
+ * import { decodeCheckpoint } from "./run_checkpoint.ts";
  * try {
  *   decodeCheckpoint(new Uint8Array(4));
  * } catch (error) {

@@ -3,7 +3,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   MemoryCheckpointStore,
-} from "../../src/fl/checkpoint.ts";
+} from "../../src/fl/run_checkpoint.ts";
 import { decodeState, encodeState } from "../../src/fl/algorithms/_state.ts";
 
 Deno.test("a checkpoint round-trips bit for bit, non-finite numbers included", () => {

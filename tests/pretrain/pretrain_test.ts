@@ -7,7 +7,7 @@ import {
   PRETRAIN_CORPUS_SEED,
   pretrainCorpus,
   pretrainSchedule,
-} from "../../src/model/pretrain.ts";
+} from "../../src/pretrain/pretrain.ts";
 import { ByteTokenizer } from "../../src/model/tokenizer.ts";
 import { Transformer } from "../../src/model/transformer.ts";
 

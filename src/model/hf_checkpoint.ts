@@ -32,7 +32,7 @@ import type { GpuVector } from "../gpu/vector.ts";
  *
  * @example
  * ```ts
- * import { CONFIG_FILE, INDEX_FILE, WEIGHTS_FILE } from "./checkpoint.ts";
+ * import { CONFIG_FILE, INDEX_FILE, WEIGHTS_FILE } from "./hf_checkpoint.ts";
  * console.log(CONFIG_FILE, WEIGHTS_FILE, INDEX_FILE);
  * // prints: config.json model.safetensors model.safetensors.index.json
  * ```
@@ -43,7 +43,7 @@ export const CONFIG_FILE = "config.json";
  *
  * @example
  * ```ts
- * import { WEIGHTS_FILE } from "./checkpoint.ts";
+ * import { WEIGHTS_FILE } from "./hf_checkpoint.ts";
  * console.log(WEIGHTS_FILE); // model.safetensors
  * ```
  */
@@ -53,7 +53,7 @@ export const WEIGHTS_FILE = "model.safetensors";
  *
  * @example
  * ```ts
- * import { INDEX_FILE } from "./checkpoint.ts";
+ * import { INDEX_FILE } from "./hf_checkpoint.ts";
  * console.log(INDEX_FILE); // model.safetensors.index.json
  * ```
  */
@@ -95,7 +95,7 @@ async function readJson(path: string, action: string): Promise<unknown> {
  *
  * @example
  * ```ts
- * import { exportCheckpoint, readCheckpointConfig } from "./checkpoint.ts";
+ * import { exportCheckpoint, readCheckpointConfig } from "./hf_checkpoint.ts";
  * import { parameterLayout } from "./layout.ts";
  * import { PRESETS } from "./presets.ts";
  * const dir = await Deno.makeTempDir();
@@ -215,7 +215,7 @@ export interface LoadedCheckpoint {
  *
  * @example
  * ```ts
- * import { exportCheckpoint, loadCheckpoint } from "./checkpoint.ts";
+ * import { exportCheckpoint, loadCheckpoint } from "./hf_checkpoint.ts";
  * import { parameterLayout } from "./layout.ts";
  * import { PRESETS } from "./presets.ts";
  * const dir = await Deno.makeTempDir();
@@ -332,7 +332,7 @@ export interface ExportOptions {
  *
  * @example
  * ```ts
- * import { exportCheckpoint } from "./checkpoint.ts";
+ * import { exportCheckpoint } from "./hf_checkpoint.ts";
  * import { parameterLayout } from "./layout.ts";
  * import { PRESETS } from "./presets.ts";
  * const dir = await Deno.makeTempDir();

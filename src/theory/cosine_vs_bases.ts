@@ -28,7 +28,7 @@ export interface Figure7Result {
  *
  * @example
  * ```ts
- * import { figure7Cosines } from "./figure7.ts";
+ * import { figure7Cosines } from "./cosine_vs_bases.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const r = await figure7Cosines(gpu, { d: 1000, Ks: [10, 20], epsilons: [0.1], seed: 1 });

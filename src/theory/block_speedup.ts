@@ -16,7 +16,7 @@ import { largestRemainder } from "../projection/allocation.ts";
  *
  * @example
  * ```ts
- * import { equalBlocks } from "./proposition1.ts";
+ * import { equalBlocks } from "./block_speedup.ts";
  * console.log(equalBlocks(10, 3)); // [{start: 0, length: 3}, {start: 3, length: 3}, {start: 6, length: 4}]
  * ```
  */
@@ -52,7 +52,7 @@ export interface Proposition1Row {
  *
  * @example
  * ```ts
- * import { proposition1Row } from "./proposition1.ts";
+ * import { proposition1Row } from "./block_speedup.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await proposition1Row(gpu, { d: 4096, K: 8, L: 4, repeats: 1, seed: 1 });

@@ -19,7 +19,7 @@ import { dot, projectAll, reconstructionNorms, trialSeeds, uniformVector } from 
  *
  * @example
  * ```ts
- * import { SIN2_BETA } from "./theorem3.ts";
+ * import { SIN2_BETA } from "./zo_connection.ts";
  * console.log(SIN2_BETA); // 2: |d²/dx² sin²x| = |2cos 2x| ≤ 2
  * ```
  */
@@ -66,7 +66,7 @@ export interface Theorem3Options {
  *
  * @example
  * ```ts
- * import { theorem3Row } from "./theorem3.ts";
+ * import { theorem3Row } from "./zo_connection.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await theorem3Row(gpu, { d: 500, K: 10, eps: 0.1, draws: 2, seed: 1 });

@@ -7,10 +7,10 @@
  * @module
  */
 
-import * as kernels from "../../../kernels/mod.ts";
-import type { Gpu } from "../../gpu/gpu.ts";
-import type { GpuVector } from "../../gpu/vector.ts";
-import type { Segment } from "../../projection/plan.ts";
+import * as kernels from "../../kernels/mod.ts";
+import type { Gpu } from "./gpu.ts";
+import type { GpuVector } from "./vector.ts";
+import type { Segment } from "../projection/plan.ts";
 
 /** Lanes per workgroup of `segment_sumsq`. */
 const LANES = 64;
@@ -30,9 +30,9 @@ interface NormTile {
  *
  * @example
  * ```ts
- * import { BlockNorms } from "./block_norms.ts";
- * import { Gpu } from "../../gpu/gpu.ts";
- * import { GpuVector } from "../../gpu/vector.ts";
+ * import { BlockNorms } from "./segment_norms.ts";
+ * import { Gpu } from "./gpu.ts";
+ * import { GpuVector } from "./vector.ts";
  * const gpu = await Gpu.create();
  * const x = GpuVector.from(gpu, new Float32Array([3, 4, 1, 0, 2]));
  * const norms = new BlockNorms(gpu, x, [{ start: 0, length: 2 }, { start: 2, length: 3 }]);
@@ -140,7 +140,7 @@ export class BlockNorms {
  *
  * @example
  * ```ts
- * import { segmentSumSquaresReference } from "./block_norms.ts";
+ * import { segmentSumSquaresReference } from "./segment_norms.ts";
  * console.log(segmentSumSquaresReference([3, 4, 1], [{ start: 0, length: 2 }])); // [25]
  * ```
  */
@@ -160,7 +160,7 @@ export function segmentSumSquaresReference(
  *
  * @example
  * ```ts
- * import { totalNorm } from "./block_norms.ts";
+ * import { totalNorm } from "./segment_norms.ts";
  * console.log(totalNorm([3, 4])); // 5
  * ```
  */

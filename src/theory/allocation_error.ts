@@ -26,7 +26,7 @@ import {
  *
  * @example
  * ```ts
- * import { PROPOSITION2_RULES } from "./proposition2.ts";
+ * import { PROPOSITION2_RULES } from "./allocation_error.ts";
  * console.log(PROPOSITION2_RULES.length > 3); // true
  * ```
  */
@@ -81,7 +81,7 @@ export function proposition2Delta(
  *
  * @example
  * ```ts
- * import { proposition2Row } from "./proposition2.ts";
+ * import { proposition2Row } from "./allocation_error.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await proposition2Row(gpu, { rule: "dim", dims: [50, 150], norms: [1, 2], K: 8, trials: 20, seed: 1 });

@@ -25,7 +25,7 @@ import {
  *
  * @example
  * ```ts
- * import { theorem2BoundMax } from "./theorem2.ts";
+ * import { theorem2BoundMax } from "./reconstruction_error.ts";
  * import { rho } from "../random/moments.ts";
  * console.log(theorem2BoundMax(2000, 50, rho(2000)).toFixed(1)); // ≈ 1990.7 (paper.md §2)
  * ```
@@ -40,7 +40,7 @@ export function theorem2BoundMax(d: number, K: number, rho: number): number {
  *
  * @example
  * ```ts
- * import { theorem2BoundEq16 } from "./theorem2.ts";
+ * import { theorem2BoundEq16 } from "./reconstruction_error.ts";
  * import { rho } from "../random/moments.ts";
  * console.log(theorem2BoundEq16(2000, 50, rho(2000)).toFixed(1)); // ≈ 708.2 (paper.md §2)
  * ```
@@ -55,7 +55,7 @@ export function theorem2BoundEq16(d: number, K: number, rho: number): number {
  *
  * @example
  * ```ts
- * import { exactErrorLaw } from "./theorem2.ts";
+ * import { exactErrorLaw } from "./reconstruction_error.ts";
  * import { kurtosis } from "../random/moments.ts";
  * console.log(exactErrorLaw(2000, 50, kurtosis(2000)).toFixed(3)); // ≈ 6.324 (√(39.996))
  * ```
@@ -111,7 +111,7 @@ export interface Theorem2Options {
  *
  * @example
  * ```ts
- * import { theorem2Row } from "./theorem2.ts";
+ * import { theorem2Row } from "./reconstruction_error.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const row = await theorem2Row(gpu, { d: 200, K: 20, trials: 20, seed: 1 });

@@ -5,7 +5,7 @@
  */
 
 import * as kernels from "../../kernels/mod.ts";
-import type { GpuVector } from "../gpu/vector.ts";
+import type { GpuVector } from "./vector.ts";
 import { laneLayout, LANES_PER_WORKGROUP } from "./lanes.ts";
 
 /**
@@ -14,8 +14,8 @@ import { laneLayout, LANES_PER_WORKGROUP } from "./lanes.ts";
  * @example
  * ```ts
  * import { axpy } from "./axpy.ts";
- * import { Gpu } from "../gpu/gpu.ts";
- * import { GpuVector } from "../gpu/vector.ts";
+ * import { Gpu } from "./gpu.ts";
+ * import { GpuVector } from "./vector.ts";
  * const gpu = await Gpu.create();
  * const x = GpuVector.from(gpu, new Float32Array([1, 2, 3]));
  * const y = GpuVector.from(gpu, new Float32Array([10, 20, 30]));

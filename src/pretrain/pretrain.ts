@@ -17,8 +17,8 @@ import { builtinSuite, SUITE_NAMES } from "../data/suites/builtin.ts";
 import type { SuiteScale } from "../data/suites/sizes.ts";
 import { adamStep, createAdamState } from "../optim/adam.ts";
 import { RandomStream } from "../random/stream.ts";
-import type { Tokenizer } from "./tokenizer.ts";
-import type { Sequence, Transformer } from "./transformer.ts";
+import type { Tokenizer } from "../model/tokenizer.ts";
+import type { Sequence, Transformer } from "../model/transformer.ts";
 
 /**
  * The seed of the pre-training corpus (fine-tuning suites use the run seeds 0, 1, …).
@@ -48,7 +48,7 @@ export interface CorpusOptions {
  * @example
  * ```ts
  * import { pretrainCorpus } from "./pretrain.ts";
- * import { ByteTokenizer } from "./tokenizer.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
  * const rows = pretrainCorpus(new ByteTokenizer(), { scale: "smoke", rowTokens: 64 });
  * console.log(rows[0]!.tokens.length, rows[0]!.targets[0] === rows[0]!.tokens[1]); // 64 true
  * ```
@@ -120,9 +120,9 @@ export function pretrainSchedule(step: number, steps: number, peak: number): num
  * ```ts
  * import { pretrain, pretrainCorpus } from "./pretrain.ts";
  * import { Gpu } from "../gpu/gpu.ts";
- * import { PRESETS } from "./presets.ts";
- * import { ByteTokenizer } from "./tokenizer.ts";
- * import { Transformer } from "./transformer.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
+ * import { Transformer } from "../model/transformer.ts";
  * const gpu = await Gpu.create();
  * const rows = pretrainCorpus(new ByteTokenizer(), { scale: "smoke", rowTokens: 16 });
  * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 16 });

@@ -17,7 +17,7 @@ import { basisParams, type Distribution, DISTRIBUTION_TAG, type Seed, seedKey } 
  *
  * @example
  * ```ts
- * import { philoxWordsGpu } from "./generate.ts";
+ * import { philoxWordsGpu } from "./basis_gpu.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const w = await philoxWordsGpu(gpu, [0, 0], 0, 1, [0, 0, 0]);
@@ -58,7 +58,7 @@ export async function philoxWordsGpu(
  *
  * @example
  * ```ts
- * import { basisElementsGpu } from "./generate.ts";
+ * import { basisElementsGpu } from "./basis_gpu.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const gpu = await Gpu.create();
  * const v = await basisElementsGpu(gpu, "truncnormal", 100, 1, 0, 0, 0, 4);
