@@ -103,7 +103,7 @@ export function paperSize(method: CostMethod, measured: number, params: CostPara
     const spec = params.settings.fedkseed!.algorithm;
     return paperCommunication("fedkseed", {
       parameters,
-      seeds: spec.kind === "fedkseed" ? spec.K : 4096,
+      K: spec.kind === "fedkseed" ? spec.K : 4096,
     });
   }
   if (method === "ferret") {

@@ -22,12 +22,13 @@ import {
   type Scale,
 } from "../src/experiment/define.ts";
 import { meanStd } from "../src/experiment/stats.ts";
-import { type AlgorithmSpec, type FederatedSetting, runFederated, runKey } from "./_federated.ts";
+import type { AlgorithmConfig } from "../src/fl/algorithm_config.ts";
+import { type FederatedSetting, runFederated, runKey } from "./_federated.ts";
 import { MODEL_LABELS, type PaperModel, standIn } from "./_models.ts";
 import { federatedScales } from "./_settings.ts";
 
 /** Ferret's algorithm spec. */
-export type FerretSpec = Extract<AlgorithmSpec, { readonly kind: "ferret" }>;
+export type FerretSpec = Extract<AlgorithmConfig, { readonly kind: "ferret" }>;
 
 /** One curve of a figure: its legend label and the run behind it. */
 export interface CurveRun {

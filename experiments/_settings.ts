@@ -9,7 +9,8 @@
 
 import type { SuiteName } from "../src/data/suites/builtin.ts";
 import type { Scale } from "../src/experiment/define.ts";
-import type { AlgorithmSpec, FederatedSetting } from "./_federated.ts";
+import type { AlgorithmConfig } from "../src/fl/algorithm_config.ts";
+import type { FederatedSetting } from "./_federated.ts";
 import type { PaperModel } from "./_models.ts";
 
 /** The algorithms of the accuracy tables, by row key. */
@@ -84,7 +85,7 @@ const SMOKE_RUN = {
  * sequences: about the same compute, as the paper's 200 ZO steps against
  * Ferret's 40 sequences are.
  */
-function defaultAlgorithm(method: Method): AlgorithmSpec {
+function defaultAlgorithm(method: Method): AlgorithmConfig {
   switch (method) {
     case "fedavg":
       return { kind: "fedavg", lr: 0.05 };
@@ -106,7 +107,7 @@ function defaultAlgorithm(method: Method): AlgorithmSpec {
   }
 }
 
-function smokeAlgorithm(method: Method): AlgorithmSpec {
+function smokeAlgorithm(method: Method): AlgorithmConfig {
   const spec = defaultAlgorithm(method);
   if (spec.kind === "fedkseed") return { ...spec, K: 16, steps: 2 };
   if (spec.kind === "fedzo") return { ...spec, steps: 2 };
@@ -131,7 +132,7 @@ function paperSetting(dataset: SuiteName, model: PaperModel, method: Method): Fe
     ? (dataset === "ni-like" ? 12 : 20)
     : (dataset === "ni-like" ? 40 : 60);
   const ferretLarge = FERRET_LARGE[model];
-  const algorithm: AlgorithmSpec = (() => {
+  const algorithm: AlgorithmConfig = (() => {
     switch (method) {
       case "ferret":
         return instruction || !ferretLarge

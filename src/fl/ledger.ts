@@ -124,7 +124,7 @@ export interface CommunicationSize {
   /** Parameters d of the model. */
   readonly parameters: number;
   /** FedKSeed's candidate seeds K. */
-  readonly seeds?: number;
+  readonly K?: number;
   /** Ferret's coordinates per client and round, Σ_l K_l. */
   readonly coordinates?: number;
 }
@@ -138,7 +138,7 @@ export interface CommunicationSize {
  * @example
  * ```ts
  * import { paperCommunication } from "./ledger.ts";
- * console.log(paperCommunication("fedkseed", { parameters: 3e9, seeds: 4096 })); // 8192
+ * console.log(paperCommunication("fedkseed", { parameters: 3e9, K: 4096 })); // 8192
  * ```
  */
 export function paperCommunication(
@@ -150,8 +150,8 @@ export function paperCommunication(
     case "fedzo":
       return 2 * size.parameters;
     case "fedkseed":
-      if (size.seeds === undefined) throw new TypeError("Cannot count FedKSeed without K seeds");
-      return 2 * size.seeds;
+      if (size.K === undefined) throw new TypeError("Cannot count FedKSeed without its K seeds");
+      return 2 * size.K;
     case "ferret":
       if (size.coordinates === undefined) {
         throw new TypeError("Cannot count Ferret without its Σ K_l coordinates");

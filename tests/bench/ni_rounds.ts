@@ -11,7 +11,7 @@ import { tokenizeExample } from "../../src/data/batch.ts";
 import { PRESETS } from "../../src/model/presets.ts";
 import { ByteTokenizer } from "../../src/model/tokenizer.ts";
 import { type Sequence, Transformer } from "../../src/model/transformer.ts";
-import { pretrain, pretrainCorpus } from "../../src/model/pretrain.ts";
+import { pretrain, pretrainCorpus } from "../../src/pretrain/pretrain.ts";
 import { loadTransformer, saveTransformer } from "../../src/model/pretrained.ts";
 import { simulate } from "../../src/fl/simulator.ts";
 import { fedAvg } from "../../src/fl/algorithms/fed_avg.ts";
@@ -65,7 +65,7 @@ const algorithm = which === "fedavg"
   ? ferret({ mode: "paper", K, local, globalLr: Number(Deno.args[4] ?? 1) })
   : which === "official"
   ? ferret({ mode: "official", K, local, globalLr: Number(Deno.args[4] ?? 10), equalWeight: true })
-  : fedKSeed({ seeds: K, steps: 200, lr: Number(Deno.args[3] ?? 2e-4), rebuild: "incremental" });
+  : fedKSeed({ K, steps: 200, lr: Number(Deno.args[3] ?? 2e-4), rebuild: "incremental" });
 const t0 = performance.now();
 const result = await simulate({
   model,

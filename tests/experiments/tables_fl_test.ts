@@ -123,13 +123,13 @@ Deno.test("figure1: four bar panels with one bar per method", async () => {
 
 Deno.test("an interrupted federated run resumes from its checkpoint and ends as an uninterrupted one", async () => {
   const setting = { ...federatedSetting("smoke", "gsm8k-like", "llama-2-7b", "ferret"), rounds: 3 };
-  const context = (store: MemoryArtifacts, stopAt?: number): CellContext => ({
+  const context = (store: MemoryArtifacts, stopAt?: number, seed = 5): CellContext => ({
     scale: "smoke",
-    seed: 5,
+    seed,
     gpu: () => Promise.resolve(gpu),
     resources: {},
     progress: ({ round }) => {
-      if (round === stopAt) throw new Error("interrupted");
+      if (stopAt !== undefined && round === stopAt) throw new Error("interrupted");
     },
     artifact: async (name, make) => {
       const stored = await store.get(name) ?? await artifacts.get(name);
@@ -150,6 +150,31 @@ Deno.test("an interrupted federated run resumes from its checkpoint and ends as 
   const resumed = await runFederated(context(store), setting);
   assert.deepEqual(resumed.evalLoss, straight.evalLoss);
   assert.equal(resumed.rougeL, straight.rougeL);
+
+  // The same setting under another seed is another run (its own cached artifact).
+  const made: string[] = [];
+  const counting = new MemoryArtifacts();
+  const recording = (seed: number): CellContext => ({
+    ...context(counting, undefined, seed),
+    artifact: (name, make) =>
+      context(counting, undefined, seed).artifact(name, () => {
+        made.push(name);
+        return make();
+      }),
+  });
+  const five = await runFederated(recording(5), setting);
+  const six = await runFederated(recording(6), setting);
+  const runs = made.filter((name) => name.startsWith("runs/"));
+  assert.equal(runs.length, 2, `runs made: ${runs.join(", ")}`);
+  assert.notEqual(runs[0], runs[1]);
+  assert.deepEqual(five.evalLoss, straight.evalLoss);
+  assert.notDeepEqual(six.evalLoss, five.evalLoss);
+  assert.deepEqual((await runFederated(recording(6), setting)).evalLoss, six.evalLoss);
+  assert.equal(
+    made.filter((name) => name.startsWith("runs/")).length,
+    2,
+    "the third call is cached",
+  );
 });
 
 Deno.test("tables: release the GPU", () => gpu.destroy());

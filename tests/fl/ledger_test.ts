@@ -58,7 +58,7 @@ Deno.test("the ledger's formulas reproduce the paper's communication columns", a
     });
   });
   await t.step("FedKSeed: 2K with K = 4096", () => {
-    assert.equal(round2(paperCommunication("fedkseed", { parameters: 3e9, seeds: 4096 })), 8.2e3);
+    assert.equal(round2(paperCommunication("fedkseed", { parameters: 3e9, K: 4096 })), 8.2e3);
   });
   await t.step("Ferret: 2 Σ K_l, the printed figures' Σ K_l", () => {
     for (const [coordinates, printed] of [[3900, 7.8e3], [3200, 6.4e3], [3800, 7.6e3]] as const) {

@@ -128,7 +128,7 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
       [
         "FedKSeed-Pro",
         undefined,
-        () => fedKSeed({ seeds: 8, steps: 3, lr: 0.02, sampling: "pro" }),
+        () => fedKSeed({ K: 8, steps: 3, lr: 0.02, sampling: "pro" }),
       ],
       ["Ferret paper", undefined, () => ferret({ K: 60, local, globalLr: 2 })],
       [

@@ -71,7 +71,7 @@ export type SeedSampling = "uniform" | "pro";
 /** Options of {@linkcode fedKSeed}. */
 export interface FedKSeedOptions {
   /** K candidate seeds (default 4096, the official default and Ferret's setting). */
-  readonly seeds?: number;
+  readonly K?: number;
   /** Local learning rate η (default 3·10⁻⁷, paper.md §6). */
   readonly lr?: number;
   /** Perturbation ε (default 5·10⁻⁴, `zo_eps`). */
@@ -95,7 +95,7 @@ export interface FedKSeedOptions {
 /** Resolved options of a {@linkcode FedKSeed} run. */
 export type FedKSeedSettings = {
   /** K candidate seeds. */
-  readonly seeds: number;
+  readonly K: number;
   /** Local learning rate η. */
   readonly lr: number;
   /** Perturbation ε. */
@@ -134,7 +134,7 @@ export interface KSeedClientRecord {
 
 function resolve(options: FedKSeedOptions): FedKSeedSettings {
   const s: FedKSeedSettings = {
-    seeds: options.seeds ?? 4096,
+    K: options.K ?? 4096,
     lr: options.lr ?? 3e-7,
     eps: options.eps ?? 5e-4,
     steps: options.steps ?? 200,
@@ -145,8 +145,8 @@ function resolve(options: FedKSeedOptions): FedKSeedSettings {
     seed: options.seed ?? null,
     rebuild: options.rebuild ?? "replay",
   };
-  if (!Number.isInteger(s.seeds) || s.seeds < 1 || s.seeds > 2 ** 24) {
-    throw new RangeError(`Cannot run FedKSeed with K = ${s.seeds}: expected 1 … 2²⁴ seeds`);
+  if (!Number.isInteger(s.K) || s.K < 1 || s.K > 2 ** 24) {
+    throw new RangeError(`Cannot run FedKSeed with K = ${s.K}: expected 1 … 2²⁴ seeds`);
   }
   if (s.sampling !== "uniform" && s.sampling !== "pro") {
     throw new TypeError(`Cannot run FedKSeed with sampling "${s.sampling}": uniform or pro`);
@@ -214,7 +214,7 @@ export interface KSeedBroadcast {
  * @example
  * ```ts
  * import { FedKSeed } from "./fed_kseed.ts";
- * const algorithm = new FedKSeed({ seeds: 16 });
+ * const algorithm = new FedKSeed({ K: 16 });
  * console.log(algorithm.id, algorithm.probabilities()[0]); // fedkseed 0.0625
  * ```
  */
@@ -244,7 +244,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     const pro = this.options.sampling === "pro";
     this.name = pro ? "FedKSeed-Pro" : "FedKSeed";
     this.id = pro ? "fedkseed-pro" : "fedkseed";
-    const K = this.options.seeds;
+    const K = this.options.K;
     this.#pool = new Float64Array(K);
     this.#historySum = new Float64Array(K);
     this.#historyCount = new Float64Array(K).fill(1); // the initial 0 of every history
@@ -273,7 +273,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
   /** This round's sampling probability of each candidate. */
   probabilities(): Float64Array<ArrayBuffer> {
     if (this.options.sampling === "uniform") {
-      return new Float64Array(this.options.seeds).fill(1 / this.options.seeds);
+      return new Float64Array(this.options.K).fill(1 / this.options.K);
     }
     return seedProbabilities(this.historyMeans());
   }
@@ -290,7 +290,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     const stream = seed !== null ? new RandomStream(seed, name) : run.stream(name);
     this.#candidates = Object.freeze(
       Array.from(
-        { length: this.options.seeds },
+        { length: this.options.K },
         () => 1 + Math.floor(stream.uniform() * (1e11 - 1)),
       ),
     );
@@ -301,8 +301,8 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
       stepper: ZoStepper.create(model, stepOptions(this.options)),
       initial,
       keys: gpu.upload(seedKeys(this.#candidates), "fedkseed keys"),
-      coefficients: gpu.buffer(4 * this.options.seeds, "fedkseed pool coefficients"),
-      touchedKeys: gpu.buffer(8 * this.options.seeds, "fedkseed touched keys"),
+      coefficients: gpu.buffer(4 * this.options.K, "fedkseed pool coefficients"),
+      touchedKeys: gpu.buffer(8 * this.options.K, "fedkseed touched keys"),
     };
     this.#pool.fill(0);
     this.#historySum.fill(0);
@@ -336,7 +336,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
    */
   async train(work: ClientWork): Promise<ClientOutcome<KSeedUpload>[]> {
     const { stepper } = this.#state(work.model);
-    const { seeds: K, steps } = this.options;
+    const { K, steps } = this.options;
     const candidates = this.#candidates;
     const vector = work.model.trainable.params.vector;
     const cdf = this.#cdf();
@@ -401,7 +401,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         return Promise.resolve();
       },
       finish: (weightTotal) => {
-        const change = new Float64Array(this.options.seeds);
+        const change = new Float64Array(this.options.K);
         for (const { upload, weight } of uploads) {
           const w = weight / weightTotal;
           upload.accumulator.forEach((g, s) => (change[s]! += w * g));
@@ -427,7 +427,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
    */
   async apply(broadcast: KSeedBroadcast, global: GpuVector): Promise<Record<string, number>> {
     const state = this.#state();
-    const { lr, seeds: K } = this.options;
+    const { lr, K } = this.options;
     const gpu = state.model.gpu;
     if (this.options.rebuild === "incremental") {
       const { change } = broadcast;
@@ -447,12 +447,12 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
 
   /** K scalars up. */
   uploadSize(): MessageSize {
-    return { scalars: this.options.seeds, seeds: 0 };
+    return { scalars: this.options.K, seeds: 0 };
   }
 
   /** K scalars down. */
   broadcastSize(): MessageSize {
-    return { scalars: this.options.seeds, seeds: 0 };
+    return { scalars: this.options.K, seeds: 0 };
   }
 
   /** The pool and the Pro histories (JSON; the model is rebuilt from them and w₀). */
@@ -470,7 +470,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
   /** Restores {@linkcode FedKSeed.saveState}'s output (after `setup`). */
   loadState(state: Uint8Array): Promise<void> {
     const parsed = JSON.parse(new TextDecoder().decode(state));
-    const K = this.options.seeds;
+    const K = this.options.K;
     for (const key of ["pool", "historySum", "historyCount"]) {
       if (!Array.isArray(parsed[key]) || parsed[key].length !== K) {
         throw new TypeError(`Cannot load FedKSeed state: "${key}" is not ${K} numbers`);
@@ -516,8 +516,8 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
  * @example
  * ```ts
  * import { fedKSeed } from "./fed_kseed.ts";
- * const algorithm = fedKSeed({ seeds: 1024, sampling: "pro" });
- * console.log(algorithm.name, algorithm.options.lr, algorithm.options.seeds); // FedKSeed-Pro 3e-7 1024
+ * const algorithm = fedKSeed({ K: 1024, sampling: "pro" });
+ * console.log(algorithm.name, algorithm.options.lr, algorithm.options.K); // FedKSeed-Pro 3e-7 1024
  * ```
  */
 export function fedKSeed(options: FedKSeedOptions = {}): FedKSeed {

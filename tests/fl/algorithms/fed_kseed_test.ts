@@ -169,7 +169,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
         const start = await w.read();
         const clients = randomClients(7, 1, 3, T);
         const K = 16, steps = 6, lr = 0.02, eps = 5e-4;
-        const algorithm = fedKSeed({ seeds: K, steps, lr, eps, seed: 9 });
+        const algorithm = fedKSeed({ K, steps, lr, eps, seed: 9 });
         const result = await simulate({ model, algorithm, clients, rounds: 1, seed: runSeed });
         assert.deepEqual(result.records[0]!.dropped, []);
         const rebuilt = await w.read();
@@ -227,7 +227,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
     const sizes = [3, 2];
     const clients = randomClients(11, 2, sizes, T);
     const lr = 0.01;
-    const settings = { seeds: K, steps: 4, lr, seed: 5 } as const;
+    const settings = { K, steps: 4, lr, seed: 5 } as const;
     /** A fresh model and algorithm, and `simulate` of them over `clients` (run seed 1). */
     const run = async (
       sampling: "uniform" | "pro",
@@ -303,7 +303,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
           assert.equal(record.perClient, 2 * K);
           assert.equal(
             record.perClient,
-            paperCommunication("fedkseed", { parameters: w.length, seeds: K }),
+            paperCommunication("fedkseed", { parameters: w.length, K }),
           );
         });
         assert.deepEqual(result.records.map((r) => r.round), [1, 2, 3], "every round checked");
@@ -392,7 +392,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
         const model = await makeModel(6);
         const drawn: number[][] = [];
         for (const seed of [3, 4]) {
-          const algorithm = fedKSeed({ seeds: K, steps: 2, lr });
+          const algorithm = fedKSeed({ K, steps: 2, lr });
           assert.equal(algorithm.options.seed, null);
           await simulate({ model, algorithm, clients, rounds: 1, seed });
           const stream = new RandomStream(seed, "fl/run/fedkseed/candidates");
@@ -435,11 +435,11 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
     });
 
     await t.step("options are validated", () => {
-      assert.throws(() => fedKSeed({ seeds: 0 }), RangeError);
+      assert.throws(() => fedKSeed({ K: 0 }), RangeError);
       assert.throws(() => fedKSeed({ eps: 0 }), RangeError);
       assert.throws(() => fedKSeed({ sampling: "biased" as "pro" }), TypeError);
       const algorithm = fedKSeed();
-      assert.equal(algorithm.options.seeds, 4096);
+      assert.equal(algorithm.options.K, 4096);
       assert.equal(algorithm.options.lr, 3e-7);
       assert.equal(algorithm.options.eps, 5e-4);
       assert.equal(algorithm.options.steps, 200);

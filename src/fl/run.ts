@@ -1,0 +1,200 @@
+/**
+ * One federated fine-tuning run, the unit every accuracy and cost table of
+ * the paper is made of (paper.md §5): a federated dataset, a model with its
+ * tokenizer, an algorithm, rounds and participation → the run's records.
+ *
+ * The dataset's examples are tokenised with its prompt template (an
+ * example whose response is cut away entirely is left out); its test
+ * examples give the per-round eval loss (the first `lossExamples`) and the
+ * final greedy generations scored by Rouge-L (the first `rougeExamples`,
+ * whose prompts leave room for `maxNewTokens`). A diverged run is a result:
+ * its summary says after which round, with NaN scores.
+ *
+ * @module
+ */
+
+import { promptTokens, tokenizeExample } from "../data/batch.ts";
+import type { Example, FederatedDataset } from "../data/example.ts";
+import { rougeL } from "../metrics/rouge_l.ts";
+import type { Tokenizer } from "../model/tokenizer.ts";
+import type { Sequence, Transformer } from "../model/transformer.ts";
+import type { CheckpointStore } from "./run_checkpoint.ts";
+import { DivergenceError, type RoundRecord, simulate } from "./simulator.ts";
+import type { ClientData, FederatedAlgorithm } from "./types.ts";
+
+/** Options of {@linkcode federatedRun}. */
+export interface FederatedRunOptions {
+  /** Clients' training examples and the held-out test examples. */
+  readonly dataset: FederatedDataset;
+  /** The model at its initial (pre-trained) parameters, with the algorithm's adapter if any. */
+  readonly model: Transformer;
+  /** The model's tokenizer. */
+  readonly tokenizer: Tokenizer;
+  /** The algorithm. */
+  readonly algorithm: FederatedAlgorithm;
+  /** Rounds R. */
+  readonly rounds: number;
+  /** Run seed (u32): sampling, data order and every algorithm stream. */
+  readonly seed: number;
+  /** Fraction of the clients per round, at least one (default 1). */
+  readonly fraction?: number;
+  /** Held-out examples for the eval loss and for Rouge-L, most new tokens (defaults 16, 8, 32). */
+  readonly evaluation?: {
+    readonly lossExamples: number;
+    readonly rougeExamples: number;
+    readonly maxNewTokens: number;
+  };
+  /** Longest sequence (default the model's `maxTokens`). */
+  readonly maxLength?: number;
+  /** GPU bytes allocated before the model, left out of `peakBytes` (default 0). */
+  readonly memoryBaseline?: number;
+  /** Saves after every round and resumes from what it holds. */
+  readonly checkpoint?: CheckpointStore;
+  /** Called after every round. */
+  readonly onRound?: (record: RoundRecord) => void;
+}
+
+/** What a run yields. */
+export interface RunSummary {
+  /** Mean Rouge-L F (%) of the greedy generations after the last round. */
+  readonly rougeL: number;
+  /** Eval loss before round 1 (index 0) and after each round. */
+  readonly evalLoss: readonly number[];
+  /** Mean local training loss per round. */
+  readonly trainLoss: readonly number[];
+  /** Seconds of local updates per round (all sampled clients, one after another). */
+  readonly localSeconds: readonly number[];
+  /** Seconds of global aggregation per round. */
+  readonly aggregateSeconds: readonly number[];
+  /** Scalars sent + received per participating client and round (mean over rounds). */
+  readonly perClient: number;
+  /** Peak GPU storage bytes of the run above `memoryBaseline`. */
+  readonly peakBytes: number;
+  /** Clients per round. */
+  readonly clientsPerRound: number;
+  /** Trainable parameters d. */
+  readonly trainable: number;
+  /** The round after which the global model stopped being finite, when it did. */
+  readonly diverged?: number;
+  /** The first few final generations beside their references (for reading, not scoring). */
+  readonly samples: readonly { readonly reference: string; readonly generation: string }[];
+}
+
+/** Examples as training sequences; those whose response was cut away entirely are left out. */
+function sequencesOf(
+  examples: readonly Example[],
+  tokenizer: Tokenizer,
+  dataset: FederatedDataset,
+  maxLength: number,
+): Sequence[] {
+  return examples
+    .map((e) => tokenizeExample(e, tokenizer, { template: dataset.template, maxLength }))
+    .filter((t) => t.responseTokens > 0)
+    .map((t) => ({ tokens: t.tokens.slice(0, -1), targets: t.labels.slice(1) }));
+}
+
+/**
+ * Runs one federated fine-tuning run and summarises it.
+ *
+ * @example
+ * ```ts
+ * import { federatedRun } from "./run.ts";
+ * import { ferret } from "./algorithms/ferret.ts";
+ * import { builtinSuite } from "../data/suites/builtin.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
+ * import { Transformer } from "../model/transformer.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, { ...PRESETS.ci, maxPositions: 256 }, { maxTokens: 192 });
+ * const local = { steps: 2, optimizer: { kind: "sgd" as const, lr: 0.05 } };
+ * const run = await federatedRun({
+ *   dataset: builtinSuite("gsm8k-like", "smoke", 0),
+ *   model,
+ *   tokenizer: new ByteTokenizer(),
+ *   algorithm: ferret({ mode: "official", K: 8, globalLr: 2, local }),
+ *   rounds: 2,
+ *   seed: 0,
+ * });
+ * console.log(run.evalLoss.length, run.evalLoss[2]! < run.evalLoss[0]!); // 3 true
+ * gpu.destroy();
+ * ```
+ */
+export async function federatedRun(options: FederatedRunOptions): Promise<RunSummary> {
+  const { dataset, model, tokenizer, algorithm, rounds, seed } = options;
+  const evaluation = options.evaluation ?? { lossExamples: 16, rougeExamples: 8, maxNewTokens: 32 };
+  const length = options.maxLength ?? model.maxTokens;
+  const baseline = options.memoryBaseline ?? 0;
+  const clients: ClientData[] = dataset.clients
+    .map((examples) => sequencesOf(examples, tokenizer, dataset, length))
+    .filter((sequences) => sequences.length > 0)
+    .map((sequences, id) => ({ id, sequences }));
+  const { lossExamples, rougeExamples, maxNewTokens } = evaluation;
+  const evalSequences = sequencesOf(
+    dataset.test.slice(0, lossExamples),
+    tokenizer,
+    dataset,
+    length,
+  );
+  // Final Rouge-L prompts: leave room for the answer within the model's positions.
+  const promptRoom = model.config.maxPositions - maxNewTokens;
+  const examples = dataset.test.slice(0, rougeExamples)
+    .map((e) => ({
+      prompt: [...promptTokens(e, tokenizer, dataset.template)],
+      reference: e.output,
+    }))
+    .filter((e) => e.prompt.length <= Math.min(promptRoom, model.maxTokens));
+  const initialLoss = await model.loss(evalSequences);
+  try {
+    const result = await simulate({
+      model,
+      algorithm,
+      clients,
+      rounds,
+      seed,
+      participation: { fraction: options.fraction ?? 1 },
+      evaluation: { sequences: evalSequences, every: 1 },
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      final: {
+        examples,
+        decode: (ids) => tokenizer.decode(ids),
+        metric: rougeL,
+        maxNewTokens,
+        eos: tokenizer.eos,
+      },
+      ...(options.onRound ? { onRound: options.onRound } : {}),
+    });
+    const records = result.records;
+    return {
+      rougeL: 100 * (result.final?.score ?? NaN),
+      evalLoss: [initialLoss, ...records.map((r) => r.evalLoss ?? NaN)],
+      trainLoss: records.map((r) => r.trainLoss),
+      localSeconds: records.map((r) => r.seconds.local),
+      aggregateSeconds: records.map((r) => r.seconds.aggregate),
+      perClient: records.reduce((s, r) => s + r.perClient, 0) / records.length,
+      peakBytes: Math.max(...records.map((r) => r.peakGpuBytes ?? 0)) - baseline,
+      clientsPerRound: records[0]?.clients.length ?? 0,
+      trainable: model.trainable.params.vector.length,
+      samples: (result.final?.generations ?? []).slice(0, 4).map((generation, i) => ({
+        reference: examples[i]!.reference,
+        generation,
+      })),
+    };
+  } catch (error) {
+    if (!(error instanceof DivergenceError)) throw error;
+    // A diverged run is a result (the tables show NaN and say why), not a crash.
+    return {
+      rougeL: NaN,
+      evalLoss: [initialLoss, ...Array.from({ length: rounds }, () => NaN)],
+      trainLoss: [],
+      localSeconds: [],
+      aggregateSeconds: [],
+      perClient: NaN,
+      peakBytes: model.gpu.peakBytes - baseline,
+      clientsPerRound: 0,
+      trainable: model.trainable.params.vector.length,
+      samples: [],
+      diverged: error.round,
+    };
+  }
+}
