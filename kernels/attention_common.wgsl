@@ -2,7 +2,7 @@
 // puts it in front of each attention_*.wgsl.
 // - HAS_STARTS: packed sequences, where a token attends only from the first
 //   key of its own example, starts[t] (each kernel binds `starts`).
-// - HEAD_DIM is substituted per pipeline (specialize in src/model/ops/_common.ts):
+// - HEAD_DIM is substituted per pipeline (specialize in src/gpu/specialize.ts):
 //   WGSL sizes function arrays only by constants.
 override HAS_STARTS: bool = false;
 const HEAD_DIM: u32 = 64u;

@@ -1,5 +1,5 @@
 // axpy: y ← y + a·x over one chunk of two equally chunked vectors.
-// TypeScript reference: axpyReference in src/vector/axpy.ts.
+// TypeScript reference: axpyReference in src/gpu/axpy.ts.
 // Each lane owns a contiguous range of vec4s (sequential streams run fastest
 // on CPU adapters); buffers are zero padded to 16 bytes, so the padding stays 0.
 
