@@ -37,6 +37,12 @@ import { theorem4_gap } from "./theorem4_gap.ts";
 /**
  * Every experiment: the pre-training step the federated ones build on, the
  * paper's tables, its figures, then the theory checks.
+ *
+ * @example
+ * ```ts
+ * import { EXPERIMENTS } from "./mod.ts";
+ * console.log(EXPERIMENTS[0]!.id, EXPERIMENTS.some((e) => e.id === "table3")); // pretrain true
+ * ```
  */
 export const EXPERIMENTS: readonly Experiment[] = [
   pretrainTable,

@@ -12,7 +12,7 @@ import config from "../deno.json" with { type: "json" };
  *
  * @example
  * ```ts
- * import { VERSION } from "../mod.ts";
+ * import { VERSION } from "./version.ts";
  * console.log(VERSION); // e.g. "0.1.0"
  * ```
  */

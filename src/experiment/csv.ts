@@ -20,6 +20,15 @@ function number(value: number | undefined): string {
 /**
  * The run as CSV. Tables: `row,label,<column>,<column>_std,…`; figures:
  * `panel,series,x,y,std`.
+ *
+ * @example
+ * ```ts
+ * import { toCsv } from "./csv.ts";
+ * import { runExperiment } from "./runner.ts";
+ * import { table7 } from "../../experiments/table7.ts";
+ * const run = await runExperiment(table7, { scale: "smoke" });
+ * console.log(toCsv(run).split("\n")[0]); // row,label,text,text_std
+ * ```
  */
 export function toCsv(run: ExperimentRun): string {
   const lines: string[] = [];

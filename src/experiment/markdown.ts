@@ -107,7 +107,18 @@ function figureBody(run: ExperimentRun): string[] {
   return lines;
 }
 
-/** The run as Markdown in the paper's layout. */
+/**
+ * The run as Markdown in the paper's layout.
+ *
+ * @example
+ * ```ts
+ * import { toMarkdown } from "./markdown.ts";
+ * import { runExperiment } from "./runner.ts";
+ * import { table7 } from "../../experiments/table7.ts";
+ * const run = await runExperiment(table7, { scale: "smoke" });
+ * console.log(toMarkdown(run).split("\n")[0]); // # Table 7 — Prompt template for Natural Instructions.
+ * ```
+ */
 export function toMarkdown(run: ExperimentRun): string {
   const spec = run.experiment;
   const lines = header(run);

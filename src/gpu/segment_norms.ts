@@ -10,7 +10,7 @@
 import * as kernels from "../../kernels/mod.ts";
 import type { Gpu } from "./gpu.ts";
 import type { GpuVector } from "./vector.ts";
-import type { Segment } from "../projection/plan.ts";
+import type { Segment } from "./vector.ts";
 
 /** Lanes per workgroup of `segment_sumsq`. */
 const LANES = 64;

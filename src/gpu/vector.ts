@@ -13,6 +13,14 @@
 
 import type { Gpu } from "./gpu.ts";
 
+/** A segment of a vector (e.g. one of Ferret's blocks): `length` consecutive elements from `start`. */
+export interface Segment {
+  /** Index of the segment's first element in the whole vector. */
+  readonly start: number;
+  /** Number of elements (≥ 1). */
+  readonly length: number;
+}
+
 /** One buffer of a {@linkcode GpuVector}: elements `start … start + length − 1`. */
 export interface Chunk {
   /** The storage buffer (its size is rounded up to 16 bytes, zero padded). */

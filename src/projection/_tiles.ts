@@ -17,7 +17,7 @@
  */
 
 import { basisParams, type Distribution, GRANULE } from "../random/basis.ts";
-import type { Segment } from "./plan.ts";
+import type { Segment } from "../gpu/vector.ts";
 
 /** Lanes per workgroup of the projection kernels. */
 export const PROJECTION_LANES = 64;

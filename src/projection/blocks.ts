@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Segment } from "./plan.ts";
+import type { Segment } from "../gpu/vector.ts";
 
 /** A named tensor of the flat vector, in layout order. */
 export interface TensorInfo {

@@ -42,7 +42,7 @@
 import * as kernels from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { Kernel } from "../gpu/pipelines.ts";
-import type { GpuVector } from "../gpu/vector.ts";
+import type { GpuVector, Segment } from "../gpu/vector.ts";
 import {
   type BasisParams,
   basisParams,
@@ -63,14 +63,6 @@ import {
 } from "./_tiles.ts";
 
 export { PROJECTION_LANES, type Tile };
-
-/** A block: `length` consecutive elements of the vector from `start`. */
-export interface Segment {
-  /** Index of the block's first element in the whole vector. */
-  readonly start: number;
-  /** Number of elements (d_l ≥ 1). */
-  readonly length: number;
-}
 
 /** What a zeroth-order projection differentiates (paper.md §2 Thm 3, §4 Figs. 7–8). */
 export type Objective = "dot" | "zo-square" | "zo-sin2";

@@ -6,7 +6,8 @@
  */
 
 import { basisElements, basisParams, type Distribution, type Seed } from "../random/basis.ts";
-import type { Objective, Segment } from "./plan.ts";
+import type { Objective } from "./plan.ts";
+import type { Segment } from "../gpu/vector.ts";
 
 /** Block l's basis k under `seed`, materialised. */
 function basis(

@@ -10,7 +10,8 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
 import { allocateBases, type AllocationRule, blockMse } from "../projection/allocation.ts";
-import { BasisPlan, type Segment } from "../projection/plan.ts";
+import { BasisPlan } from "../projection/plan.ts";
+import type { Segment } from "../gpu/vector.ts";
 import { kurtosis, rho } from "../random/moments.ts";
 import {
   dot,

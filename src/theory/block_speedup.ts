@@ -8,7 +8,8 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
-import { BasisPlan, type Segment } from "../projection/plan.ts";
+import { BasisPlan } from "../projection/plan.ts";
+import type { Segment } from "../gpu/vector.ts";
 import { largestRemainder } from "../projection/allocation.ts";
 
 /**

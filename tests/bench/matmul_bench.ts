@@ -11,7 +11,8 @@
  * `DENO_WEBGPU_BACKEND=gl deno bench -A tests/bench/matmul_bench.ts`.
  */
 
-import { Gpu, matmul, type MatmulForm, type MatmulShape } from "../../mod.ts";
+import { Gpu } from "../../mod.ts";
+import { matmul, type MatmulForm, type MatmulShape } from "../../engine.ts";
 import { matmulLayout, matmulPath } from "../../src/model/ops/_matmul_plan.ts";
 
 const FORMS: readonly MatmulForm[] = ["xwt", "dyw", "dytx"];

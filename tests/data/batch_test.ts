@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
+import { ByteTokenizer, type Example } from "../../mod.ts";
 import {
   accumulationSteps,
-  ByteTokenizer,
-  type Example,
   packStep,
   promptTokens,
   renderPrompt,
   tokenizeExample,
-} from "../../mod.ts";
+} from "../../extend.ts";
 
 const tok = new ByteTokenizer();
 const ex = (output: string, input = "x"): Example => ({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printedTemplate, renderPrompt, TEMPLATES } from "../../mod.ts";
+import { printedTemplate, renderPrompt, TEMPLATES } from "../../extend.ts";
 
 const TABLE7 =
   "Below is an instruction that describes a task, paired with an input that provides further " +

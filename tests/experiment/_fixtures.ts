@@ -1,4 +1,4 @@
-import { defineFigure, defineTable } from "../../mod.ts";
+import { defineFigure, defineTable } from "../../extend.ts";
 import type { Cell } from "../../src/experiment/define.ts";
 
 /** Counts how many times each cell actually ran. */

@@ -90,7 +90,7 @@ Deno.test("progress reports every cell", async () => {
 
 Deno.test("artifacts are made once and shared by cells", async () => {
   const { MemoryArtifacts } = await import("../../src/experiment/runner.ts");
-  const { defineTable } = await import("../../mod.ts");
+  const { defineTable } = await import("../../extend.ts");
   let made = 0;
   const table = defineTable({
     id: "artifacts",

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type ExperimentRun,
-  type FigureSpec,
-  Gpu,
-  MemoryArtifacts,
-  runExperiment,
-} from "../../mod.ts";
+import { type ExperimentRun, Gpu, runExperiment } from "../../mod.ts";
+import { type FigureSpec, MemoryArtifacts } from "../../extend.ts";
 import type { CurveRun } from "../../experiments/_curves.ts";
 import { figure2 } from "../../experiments/figure2.ts";
 import { figure3 } from "../../experiments/figure3.ts";

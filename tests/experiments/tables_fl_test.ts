@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Gpu, MemoryArtifacts, runExperiment, type TableSpec } from "../../mod.ts";
+import { Gpu, runExperiment } from "../../mod.ts";
+import { MemoryArtifacts, type TableSpec } from "../../extend.ts";
 import { runFederated } from "../../experiments/_federated.ts";
 import { federatedSetting } from "../../experiments/_settings.ts";
 import { figure1 } from "../../experiments/figure1.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { axpy, axpyReference, Gpu, GpuVector, RandomStream } from "../../mod.ts";
+import { Gpu, RandomStream } from "../../mod.ts";
+import { axpy, axpyReference, GpuVector } from "../../engine.ts";
 
 function randomVector(n: number, stream: RandomStream): Float32Array {
   return Float32Array.from({ length: n }, () => stream.normal());
@@ -51,7 +52,8 @@ Deno.test("axpy refuses mismatched vectors and non-finite scalars", async () => 
 
 Deno.test("axpy runs on the GL backend (portable path) too", async () => {
   const script = `
-    import { axpy, Gpu, GpuVector } from "${new URL("../../mod.ts", import.meta.url).href}";
+    import { Gpu } from "${new URL("../../mod.ts", import.meta.url).href}";
+    import { axpy, GpuVector } from "${new URL("../../engine.ts", import.meta.url).href}";
     const gpu = await Gpu.create({ backend: "gl" });
     const x = GpuVector.from(gpu, new Float32Array([1, 2, 3, 4, 5]));
     const y = GpuVector.from(gpu, new Float32Array([1, 1, 1, 1, 1]));

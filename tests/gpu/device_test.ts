@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { acquireDevice, Gpu, GpuError, NoAdapterError } from "../../mod.ts";
+import { Gpu } from "../../mod.ts";
+import { acquireDevice, GpuError, NoAdapterError } from "../../engine.ts";
 
 Deno.test("acquireDevice requests the adapter's real limits", async () => {
   const { device, info } = await acquireDevice();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Gpu, workgroupGrid } from "../../mod.ts";
+import { Gpu } from "../../mod.ts";
+import { workgroupGrid } from "../../engine.ts";
 
 const INDEX_KERNEL = {
   name: "test_workgroup_index",

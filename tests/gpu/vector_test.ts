@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultChunkElements, Gpu, GpuVector } from "../../mod.ts";
+import { Gpu } from "../../mod.ts";
+import { defaultChunkElements, GpuVector } from "../../engine.ts";
 
 Deno.test("GpuVector", async (t) => {
   const gpu = await Gpu.create();

@@ -1,5 +1,6 @@
 /**
- * Every function, class and constant exported by mod.ts carries JSDoc with
+ * Every function, class and constant exported by the entry modules (mod.ts
+ * and its sub-entries engine.ts and extend.ts) carries JSDoc with
  * an `@example` code block (which `deno test --doc` then runs). Types and
  * interfaces are documented but need no example.
  */
@@ -14,9 +15,9 @@ interface DocSymbol {
   }[];
 }
 
-Deno.test("every exported function, class and constant of mod.ts has a runnable @example", async () => {
+Deno.test("every exported function, class and constant of mod.ts, engine.ts and extend.ts has a runnable @example", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", "mod.ts"],
+    args: ["doc", "--json", "mod.ts", "engine.ts", "extend.ts"],
     cwd: new URL("../../", import.meta.url).pathname,
     stdout: "piped",
     stderr: "piped",
@@ -39,4 +40,11 @@ Deno.test("every exported function, class and constant of mod.ts has a runnable 
     )
     .map((s) => s.name);
   assert.deepEqual(missing, []);
+});
+
+Deno.test("mod.ts is a public API a person can read: at most about 60 names", async () => {
+  const source = await Deno.readTextFile(new URL("../../mod.ts", import.meta.url));
+  const names = [...source.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)]
+    .flatMap((m) => m[1]!.split(",").map((n) => n.trim()).filter(Boolean));
+  assert.ok(names.length > 30 && names.length <= 62, `mod.ts exports ${names.length} names`);
 });

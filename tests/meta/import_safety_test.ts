@@ -48,7 +48,9 @@ Deno.test("the import rules themselves", () => {
   assert.ok(!FORBIDDEN.test("if (import.meta.main) {}"));
 });
 
-for (const entry of ["mod.ts", "experiments/mod.ts"]) {
+const ENTRIES = ["mod.ts", "engine.ts", "extend.ts", "experiments/mod.ts"];
+
+for (const entry of ENTRIES) {
   Deno.test(`everything reachable from ${entry} is URL-safe`, async () => {
     const modules = await moduleGraph(entry);
     const local = modules.filter((m) => m.specifier.startsWith(root.href));
@@ -67,5 +69,71 @@ for (const entry of ["mod.ts", "experiments/mod.ts"]) {
       }
     }
     assert.deepEqual(problems, []);
+  });
+}
+
+/** The import cycles among `modules` (each as its members, sorted), by Tarjan's algorithm. */
+export function importCycles(modules: readonly InfoModule[]): string[][] {
+  const edges = new Map(
+    modules.map((m) => [m.specifier, (m.dependencies ?? []).map((d) => d.specifier)]),
+  );
+  // deno info lists dependencies by the specifier written; resolve relative ones.
+  const resolved = new Map(
+    [...edges].map(([from, tos]) => [
+      from,
+      tos.filter((to) => to.startsWith(".")).map((to) => new URL(to, from).href)
+        .filter((to) => edges.has(to)),
+    ]),
+  );
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  let next = 0;
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of resolved.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      const selfLoop = (resolved.get(v) ?? []).includes(v);
+      if (component.length > 1 || selfLoop) cycles.push(component.sort());
+    }
+  };
+  for (const v of resolved.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+Deno.test("the cycle finder finds a cycle and nothing else", () => {
+  const m = (name: string, ...deps: string[]): InfoModule => ({
+    specifier: `file:///r/${name}`,
+    dependencies: deps.map((d) => ({ specifier: `./${d}` })),
+  });
+  assert.deepEqual(importCycles([m("a.ts", "b.ts"), m("b.ts", "c.ts"), m("c.ts")]), []);
+  assert.deepEqual(
+    importCycles([m("a.ts", "b.ts"), m("b.ts", "c.ts"), m("c.ts", "a.ts"), m("d.ts", "a.ts")]),
+    [["file:///r/a.ts", "file:///r/b.ts", "file:///r/c.ts"]],
+  );
+});
+
+for (const entry of ENTRIES) {
+  Deno.test(`no module reachable from ${entry} is part of an import cycle`, async () => {
+    const modules = (await moduleGraph(entry)).filter((m) => m.specifier.startsWith(root.href));
+    const cycles = importCycles(modules).map((c) => c.map((s) => s.slice(root.href.length)));
+    assert.deepEqual(cycles, []);
   });
 }

@@ -32,3 +32,36 @@ Deno.test("CI runs exactly the README's test command", async () => {
   assert.match(ci, /^npx -y deno@2\.9\.6 task test /m);
   assert.ok(readme.includes(BEGIN) && readme.includes(END));
 });
+
+Deno.test("the README's library examples run against this checkout", async () => {
+  const root = new URL("../../", import.meta.url);
+  const section = readme.slice(readme.indexOf("## Use it as a library"));
+  const blocks = [...section.matchAll(/```ts ignore\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.equal(blocks.length, 2);
+  const work = await Deno.makeTempDir();
+  try {
+    for (const [i, block] of blocks.entries()) {
+      const code = block.replaceAll(
+        "https://raw.githubusercontent.com/<owner>/ferret-repro/main/",
+        root.href,
+      );
+      assert.notEqual(code, block, "the example imports the toolkit by URL");
+      await Deno.writeTextFile(`${work}/example${i}.ts`, code);
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "--no-lock", `example${i}.ts`],
+        cwd: work,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, stderr);
+      const printed = new TextDecoder().decode(output.stdout);
+      assert.ok(printed.trim().length > 0, `example ${i} printed nothing`);
+      if (i === 1) assert.match(printed, /3, 5, 7/);
+      else assert.match(printed, /^\[ [\d.]+, [\d.]+, [\d.]+ \] \d/);
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});

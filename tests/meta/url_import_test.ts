@@ -27,7 +27,7 @@ function serveRepository(): Deno.HttpServer<Deno.NetAddr> {
   });
 }
 
-Deno.test("mod.ts imported by URL runs a real GPU kernel", async () => {
+Deno.test("mod.ts and engine.ts imported by URL run a real GPU kernel", async () => {
   const server = serveRepository();
   const denoDir = await Deno.makeTempDir();
   const work = await Deno.makeTempDir();
@@ -35,7 +35,8 @@ Deno.test("mod.ts imported by URL runs a real GPU kernel", async () => {
     const host = `127.0.0.1:${server.addr.port}`;
     await Deno.writeTextFile(
       `${work}/main.ts`,
-      `import { axpy, Gpu, GpuVector, philox4x32 } from "http://${host}/mod.ts";
+      `import { Gpu, philox4x32 } from "http://${host}/mod.ts";
+import { axpy, GpuVector } from "http://${host}/engine.ts";
 const gpu = await Gpu.create();
 const x = GpuVector.from(gpu, new Float32Array([1, 2, 3, 4, 5, 6, 7]));
 const y = GpuVector.from(gpu, new Float32Array(7).fill(1));

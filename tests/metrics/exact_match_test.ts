@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { evalLoss, exactMatch, finalAnswer, meanExactMatch, meanResponseLoss } from "../../mod.ts";
+import { exactMatch } from "../../mod.ts";
+import { evalLoss, finalAnswer, meanExactMatch, meanResponseLoss } from "../../engine.ts";
 
 Deno.test("final answers", () => {
   assert.equal(finalAnswer("a\n#### 72"), "72");

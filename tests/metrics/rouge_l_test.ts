@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { meanRougeL, rougeL, rougeLScore, rougeSentences } from "../../mod.ts";
+import { rougeL } from "../../mod.ts";
+import { meanRougeL, rougeLScore, rougeSentences } from "../../engine.ts";
 
 /**
  * The package's F formula, applied to hand-counted values: l = distinct words

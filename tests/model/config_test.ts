@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
+import { type ModelConfig, PRESETS } from "../../mod.ts";
 import {
   configFromHf,
   configToHf,
   headDim,
-  type ModelConfig,
   parameterCount,
   preset,
-  PRESETS,
   sameConfig,
   validateConfig,
-} from "../../mod.ts";
+} from "../../engine.ts";
 
 /** Parameter count by walking the modules one by one (independent of the closed form). */
 function countByModules(c: ModelConfig): number {

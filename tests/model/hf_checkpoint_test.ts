@@ -1,23 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Gpu, type ModelConfig, PRESETS, RandomStream } from "../../mod.ts";
 import {
   configToHf,
   createParameters,
   exportCheckpoint,
-  Gpu,
   initParameters,
   loadCheckpoint,
-  type ModelConfig,
   parameterLayout,
-  PRESETS,
-  RandomStream,
   readCheckpointConfig,
   readSafetensors,
   readTensor,
   sameConfig,
   type Tensor,
   writeSafetensors,
-} from "../../mod.ts";
+} from "../../engine.ts";
 
 /** A safetensors file with tensors stored as F16 (values must be exact in f16) or BF16. */
 function halfFile(tensors: [string, number[], Float32Array][], dtype: "F16" | "BF16"): Uint8Array {

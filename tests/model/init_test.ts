@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initParameters, parameterLayout, PRESETS, RandomStream, readTensor } from "../../mod.ts";
+import { PRESETS, RandomStream } from "../../mod.ts";
+import { initParameters, parameterLayout, readTensor } from "../../engine.ts";
 
 Deno.test("initialisation", async (t) => {
   const layout = parameterLayout(PRESETS.ci);

@@ -1,20 +1,17 @@
 import assert from "node:assert/strict";
+import { Gpu, type ModelConfig, PRESETS, RandomStream } from "../../mod.ts";
 import {
   createParameters,
-  Gpu,
   GpuVector,
   initParameters,
-  type ModelConfig,
   parameterCount,
   parameterLayout,
-  PRESETS,
-  RandomStream,
   readTensor,
   TENSOR_ALIGNMENT,
   tensorShapes,
   tensorViews,
   writeTensor,
-} from "../../mod.ts";
+} from "../../engine.ts";
 
 /**
  * The official code's `_group_parameters` (paper.md §7 item 3), written out

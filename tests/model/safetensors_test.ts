@@ -5,7 +5,7 @@ import {
   readSafetensors,
   safetensorsHeaderLength,
   writeSafetensors,
-} from "../../mod.ts";
+} from "../../engine.ts";
 
 /** A safetensors file assembled by hand: header JSON exactly as given (no padding), then data. */
 function rawFile(header: unknown, data: Uint8Array, headerText?: string): Uint8Array {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { generate, Gpu, PRESETS, Transformer, type TransformerOptions } from "../../mod.ts";
+import { generate, Gpu, PRESETS, Transformer } from "../../mod.ts";
+import type { TransformerOptions } from "../../engine.ts";
 
 const sequence = {
   tokens: new Int32Array([256, 72, 105]),

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { GpuVector } from "../../src/gpu/vector.ts";
-import { BasisPlan, type Segment } from "../../src/projection/plan.ts";
+import { BasisPlan } from "../../src/projection/plan.ts";
+import type { Segment } from "../../src/gpu/vector.ts";
 import { projectReference, reconstructReference } from "../../src/projection/reference.ts";
 import {
   basisParams,
@@ -178,8 +179,9 @@ for (const portable of [false, true]) {
 
 Deno.test("the portable kernels run on the GL backend (no subgroups)", async () => {
   const script = `
-    import { BasisPlan, Gpu, GpuVector, projectReference, reconstructReference } from "${
-    new URL("../../mod.ts", import.meta.url).href
+    import { Gpu } from "${new URL("../../mod.ts", import.meta.url).href}";
+    import { BasisPlan, GpuVector, projectReference, reconstructReference } from "${
+    new URL("../../engine.ts", import.meta.url).href
   }";
     const gpu = await Gpu.create({ backend: "gl" });
     const blocks = [{ start: 0, length: 200 }, { start: 203, length: 1000 }, { start: 1204, length: 700 }];

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { GpuVector } from "../../src/gpu/vector.ts";
-import { BasisPlan, type Segment } from "../../src/projection/plan.ts";
+import { BasisPlan } from "../../src/projection/plan.ts";
+import type { Segment } from "../../src/gpu/vector.ts";
 import { projectReference, reconstructReference } from "../../src/projection/reference.ts";
 import { DISTRIBUTIONS } from "../../src/random/basis.ts";
 

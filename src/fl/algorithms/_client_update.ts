@@ -13,7 +13,7 @@
 
 import type { GpuVector } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
-import type { Segment } from "../../projection/plan.ts";
+import type { Segment } from "../../gpu/vector.ts";
 import { axpy } from "../../gpu/axpy.ts";
 import { type LocalResult, LocalTrainer, type LocalTrainingOptions } from "../local.ts";
 import type { ClientData, ClientWork } from "../types.ts";

@@ -37,7 +37,8 @@ import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { officialAllocation } from "../../projection/allocation.ts";
 import type { Block } from "../../projection/blocks.ts";
-import { BasisPlan, type Segment } from "../../projection/plan.ts";
+import { BasisPlan } from "../../projection/plan.ts";
+import type { Segment } from "../../gpu/vector.ts";
 import type { Distribution } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
 import type {
@@ -61,7 +62,7 @@ import {
   trainableBlocks,
 } from "./_ferret_shared.ts";
 import { freshSeed } from "./ferret_paper.ts";
-import { FERRET } from "./properties.ts";
+import { type AlgorithmProperties, FERRET } from "./properties.ts";
 
 /** How the official server learning rate changes over rounds. */
 export type Anneal = "none" | "linear" | "cosine";
@@ -201,7 +202,7 @@ export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, Offic
   /** The resolved options. */
   readonly options: Readonly<Record<string, unknown>>;
   /** Table 1's declaration. */
-  readonly properties = FERRET;
+  readonly properties: AlgorithmProperties = FERRET;
   readonly #settings: FerretCommonSettings;
   readonly #slrMin: number;
   readonly #anneal: Anneal;
@@ -436,6 +437,13 @@ export function ferretOfficial(options: FerretOfficialOptions): FerretOfficial {
 /**
  * The coordinates a client sends (item 2): of the projections `all`
  * [L × K] onto every pool basis, the chosen ones, scaled by d_l / K_l.
+ *
+ * @example
+ * ```ts
+ * import { officialCoordinates } from "./ferret_official.ts";
+ * const all = new Float32Array([1, 2, 3, 4]); // one block of d_l = 6, K = 4
+ * console.log(officialCoordinates(all, [{ start: 0, length: 6 }], 4, [2], new Uint32Array([3, 1]))); // Float32Array(2) [ 12, 6 ]
+ * ```
  */
 export function officialCoordinates(
   all: Float32Array,
@@ -486,6 +494,20 @@ export function aggregatePool(
  * The shared seed pool (item 5): K bases per block under one Philox key,
  * basis (l, i) = `basis(key, l, i)`, with every basis's norm ‖v_{l,i}‖
  * computed once for the clip of item 8.
+ *
+ * @example
+ * ```ts
+ * import { SeedPool } from "./ferret_official.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
+ * const gpu = await Gpu.create();
+ * const zero = GpuVector.from(gpu, new Float32Array(8));
+ * const blocks = [{ start: 0, length: 8 }];
+ * const pool = await SeedPool.draw(gpu, { blocks, K: 3, distribution: "rademacher", key: 5, zero });
+ * console.log(pool.basisNorms.length); // 3
+ * pool.destroy();
+ * gpu.destroy();
+ * ```
  */
 export class SeedPool {
   /** The pool's Philox key. */

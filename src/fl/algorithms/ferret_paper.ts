@@ -33,7 +33,8 @@ import type { Transformer } from "../../model/transformer.ts";
 import { allocateBases, type AllocationRule } from "../../projection/allocation.ts";
 import type { Block } from "../../projection/blocks.ts";
 import type { Distribution } from "../../random/basis.ts";
-import { BasisPlan, type Segment } from "../../projection/plan.ts";
+import { BasisPlan } from "../../projection/plan.ts";
+import type { Segment } from "../../gpu/vector.ts";
 import type {
   Aggregation,
   ClientOutcome,
@@ -54,7 +55,7 @@ import {
   trainableBlocks,
 } from "./_ferret_shared.ts";
 import { leastSquaresCoordinates } from "./ferret_least_squares.ts";
-import { FERRET } from "./properties.ts";
+import { type AlgorithmProperties, FERRET } from "./properties.ts";
 
 /** Options of {@linkcode ferretPaper}. */
 export interface FerretPaperOptions extends FerretCommonOptions {
@@ -152,7 +153,7 @@ export class FerretPaper implements FederatedAlgorithm<PaperMessage, PaperDownlo
   /** The resolved options. */
   readonly options: Readonly<Record<string, unknown>>;
   /** Table 1's declaration. */
-  readonly properties = FERRET;
+  readonly properties: AlgorithmProperties = FERRET;
   readonly #settings: FerretCommonSettings;
   readonly #allocation: AllocationRule;
   readonly #leastSquares: boolean;
@@ -335,6 +336,20 @@ export function ferretPaper(options: FerretPaperOptions): FerretPaper {
  * `delta` on the `counts[l]` bases of `seed` per block (block l's at
  * Σ_{l'<l} K_l'), or Eq. (5)'s exact least squares when given a scratch
  * vector shaped like `delta`. One readback.
+ *
+ * @example
+ * ```ts
+ * import { paperCoordinates } from "./ferret_paper.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
+ * const gpu = await Gpu.create();
+ * const delta = GpuVector.from(gpu, new Float32Array([1, -2, 3, 0.5]));
+ * const blocks = [{ start: 0, length: 4 }];
+ * const options = { blocks, counts: [3], distribution: "truncnormal" as const, delta, seed: 7 };
+ * const gamma = await paperCoordinates(gpu, { ...options, leastSquares: null });
+ * console.log(gamma.length); // 3
+ * gpu.destroy();
+ * ```
  */
 export async function paperCoordinates(gpu: Gpu, options: {
   readonly blocks: readonly Segment[];
@@ -365,6 +380,21 @@ export async function paperCoordinates(gpu: Gpu, options: {
 /**
  * Eq. (2) onto `target` (which holds the previous global model):
  * target −= η_g Σ_i p_i V^(i) γ^(i), rebuilding each basis from its seed.
+ *
+ * @example
+ * ```ts
+ * import { paperReconstruct } from "./ferret_paper.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
+ * const gpu = await Gpu.create();
+ * const target = GpuVector.from(gpu, new Float32Array(4));
+ * const message = { client: 0, seed: 7, counts: [1], coordinates: new Float32Array([0]) };
+ * const download = { messages: [message], weights: [1] };
+ * const blocks = [{ start: 0, length: 4 }];
+ * await paperReconstruct(gpu, { blocks, distribution: "truncnormal", globalLr: 1, target, download });
+ * console.log(await target.read()); // Float32Array(4) [ 0, 0, 0, 0 ] (a zero coordinate moves nothing)
+ * gpu.destroy();
+ * ```
  */
 export async function paperReconstruct(gpu: Gpu, options: {
   readonly blocks: readonly Segment[];

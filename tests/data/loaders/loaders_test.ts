@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  DataFormatError,
-  inferCodeLanguage,
-  loadCodeAlpaca,
-  loadDolly,
-  loadGsm8k,
-  loadNaturalInstructions,
-} from "../../../mod.ts";
+import { loadCodeAlpaca, loadDolly, loadGsm8k, loadNaturalInstructions } from "../../../mod.ts";
+import { DataFormatError, inferCodeLanguage } from "../../../extend.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ferret-data-" });

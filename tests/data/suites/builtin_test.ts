@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  builtinSuite,
-  exampleBytes,
-  finalAnswer,
-  inferCodeLanguage,
-  niLikeTaskPool,
-  RandomStream,
-  SUITE_NAMES,
-} from "../../../mod.ts";
+import { builtinSuite, RandomStream } from "../../../mod.ts";
+import { finalAnswer } from "../../../engine.ts";
+import { exampleBytes, inferCodeLanguage, niLikeTaskPool, SUITE_NAMES } from "../../../extend.ts";
 
 Deno.test("built-in suites are pure functions of the seed", async (t) => {
   for (const name of SUITE_NAMES) {

@@ -7,7 +7,7 @@ import {
   partitionByAttribute,
   partitionOneTaskPerClient,
   partitionStats,
-} from "../../../mod.ts";
+} from "../../../extend.ts";
 
 /** Dolly-15K's training labels at paper scale: 7 categories, summarization held out. */
 const DOLLY_TRAIN_LABELS = DOLLY_CATEGORIES.slice(0, 7).flatMap(([c, n]) =>

@@ -11,7 +11,8 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Gpu, matmul, matmulReference, RandomStream } from "../../../mod.ts";
+import { Gpu, RandomStream } from "../../../mod.ts";
+import { matmul, matmulReference } from "../../../engine.ts";
 import {
   type MatmulForm,
   matmulLayout,
