@@ -28,6 +28,24 @@ export {
 
 // The algorithms as classes, their messages and building blocks (src/fl/algorithms).
 export {
+  type ClientUpdate,
+  ClientUpdates,
+  UpdateSlots,
+} from "./src/fl/algorithms/client_update.ts";
+export {
+  type AveragedUpdate,
+  ModelAverage,
+  ModelAveraging,
+  type ModelUpdate,
+} from "./src/fl/algorithms/model_average.ts";
+export {
+  ClientRebuild,
+  FerretBase,
+  type FerretCommonOptions,
+  type FerretCommonSettings,
+  type FerretPrepared,
+} from "./src/fl/algorithms/ferret_shared.ts";
+export {
   type AlgorithmProperties,
   FEDAVG,
   FEDKSEED,
@@ -81,8 +99,6 @@ export {
   LEAST_SQUARES_LIMIT,
   leastSquaresCoordinates,
 } from "./src/fl/algorithms/ferret_least_squares.ts";
-export { type AveragedUpdate, type ModelUpdate } from "./src/fl/algorithms/_model_average.ts";
-export { type FerretCommonOptions } from "./src/fl/algorithms/_ferret_shared.ts";
 
 // Partitioners of a dataset over clients (src/fl/partition).
 export {

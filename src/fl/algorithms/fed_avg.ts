@@ -7,7 +7,7 @@
  *     w_{r+1} = w_r − η_g Σ_i p_i Δ_i,   Δ_i = w_r − w_r^(i) (after local training),
  *
  * p_i the aggregation weights renormalised over the clients whose update is
- * finite (src/fl/algorithms/_model_average.ts), η_g the global learning rate (1 = plain averaging; the paper's
+ * finite (src/fl/algorithms/model_average.ts), η_g the global learning rate (1 = plain averaging; the paper's
  * CodeAlpaca/GSM8K runs use 1.0, paper.md §5.2).
  *
  * The same aggregation on an adapter's vector gives the PEFT baselines
@@ -17,19 +17,12 @@
  * @module
  */
 
-import type { GpuVector } from "../../gpu/vector.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import type { LocalTrainingOptions } from "../local.ts";
-import type {
-  Aggregation,
-  ClientOutcome,
-  ClientWork,
-  FederatedAlgorithm,
-  MessageSize,
-} from "../types.ts";
-import { ClientUpdates } from "./_client_update.ts";
-import { type AveragedUpdate, ModelAverage, type ModelUpdate } from "./_model_average.ts";
+import type { ClientOutcome, ClientWork } from "../types.ts";
+import { ClientUpdates } from "./client_update.ts";
+import { ModelAverage, ModelAveraging, type ModelUpdate } from "./model_average.ts";
 import { type AlgorithmProperties, FEDAVG } from "./properties.ts";
 
 /** Options of {@linkcode fedAvg}. */
@@ -58,7 +51,7 @@ export interface FedAvgOptions {
  * console.log(algorithm.id, algorithm.properties); // fedavg-lora undefined
  * ```
  */
-export class FedAvg implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
+export class FedAvg extends ModelAveraging {
   /** Display name. */
   readonly name: string;
   /** Stable id. */
@@ -72,10 +65,10 @@ export class FedAvg implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
   readonly #local: LocalTrainingOptions;
   readonly #globalLr: number;
   #clients: ClientUpdates | null = null;
-  #server: ModelAverage | null = null;
 
   /** Use {@linkcode fedAvg}. */
   constructor(options: FedAvgOptions) {
+    super();
     const globalLr = options.globalLr ?? 1;
     if (!Number.isFinite(globalLr) || globalLr <= 0) {
       throw new RangeError(`Cannot run FedAvg with global learning rate ${globalLr}`);
@@ -96,13 +89,14 @@ export class FedAvg implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
     if (model.train !== this.trains) model.train = this.trains;
     const params = model.trainable.params;
     this.#clients = new ClientUpdates(model, this.#local);
-    this.#server = new ModelAverage(params.vector, params.layout.numParameters, this.#globalLr);
+    this.server = new ModelAverage(params.vector, params.layout.numParameters, this.#globalLr);
     return Promise.resolve();
   }
 
   /** Step 2 on every client: local training from w, upload Δ_i = w − w_i. */
   async train(work: ClientWork): Promise<ClientOutcome<ModelUpdate>[]> {
-    const clients = this.#ready().clients;
+    const clients = this.#clients;
+    if (!clients) throw new TypeError(`Cannot run ${this.name} before setup`);
     const outcomes: ClientOutcome<ModelUpdate>[] = [];
     for (const [slot, client] of work.clients.entries()) {
       const update = await clients.train(work, client, slot);
@@ -115,39 +109,11 @@ export class FedAvg implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
     return outcomes;
   }
 
-  /** Σ_i w_i Δ_i. */
-  aggregator(): Aggregation<ModelUpdate, AveragedUpdate> {
-    return this.#ready().server.aggregator();
-  }
-
-  /** w ← w − η_g Σ_i (w_i / W) Δ_i. */
-  apply(broadcast: AveragedUpdate, global: GpuVector): Promise<Record<string, number>> {
-    return this.#ready().server.apply(broadcast, global);
-  }
-
-  /** d scalars up. */
-  uploadSize(): MessageSize {
-    return this.#ready().server.size();
-  }
-
-  /** d scalars down. */
-  broadcastSize(): MessageSize {
-    return this.#ready().server.size();
-  }
-
-  #ready(): { clients: ClientUpdates; server: ModelAverage } {
-    if (!this.#clients || !this.#server) {
-      throw new TypeError(`Cannot run ${this.name} before setup`);
-    }
-    return { clients: this.#clients, server: this.#server };
-  }
-
   /** Frees the buffers. */
-  destroy(): void {
+  override destroy(): void {
+    super.destroy();
     this.#clients?.destroy();
-    this.#server?.destroy();
     this.#clients = null;
-    this.#server = null;
   }
 }
 

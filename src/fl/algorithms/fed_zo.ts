@@ -35,24 +35,17 @@
  * (src/fl/algorithms/_zo_step.ts); the server's averaging is done as
  * w ← w_r − Σ_i p_i (w_r − w_i) with p_i the weights renormalised over the
  * clients whose update is finite: FedAvg's server with η_g = 1
- * (src/fl/algorithms/_model_average.ts).
+ * (src/fl/algorithms/model_average.ts).
  *
  * @module
  */
 
-import type { GpuVector } from "../../gpu/vector.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { axpy } from "../../gpu/axpy.ts";
-import type {
-  Aggregation,
-  ClientOutcome,
-  ClientWork,
-  FederatedAlgorithm,
-  MessageSize,
-} from "../types.ts";
-import { UpdateSlots } from "./_client_update.ts";
-import { type AveragedUpdate, ModelAverage, type ModelUpdate } from "./_model_average.ts";
+import type { ClientOutcome, ClientWork } from "../types.ts";
+import { UpdateSlots } from "./client_update.ts";
+import { ModelAverage, ModelAveraging, type ModelUpdate } from "./model_average.ts";
 import { type AlgorithmProperties, FEDZO } from "./properties.ts";
 import {
   dataOrder,
@@ -128,7 +121,6 @@ interface GpuState {
   readonly model: Transformer;
   readonly stepper: ZoStepper;
   readonly slots: UpdateSlots;
-  readonly server: ModelAverage;
 }
 
 /**
@@ -140,7 +132,7 @@ interface GpuState {
  * console.log(new FedZo({ samples: 4 }).options.samples); // 4
  * ```
  */
-export class FedZo implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
+export class FedZo extends ModelAveraging {
   /** `FedZO`. */
   readonly name = "FedZO";
   /** `fedzo`. */
@@ -157,6 +149,7 @@ export class FedZo implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
 
   /** Use {@linkcode fedZo}. */
   constructor(options: FedZoOptions = {}) {
+    super();
     const s: FedZoSettings = {
       lr: options.lr ?? 3e-7,
       eps: options.eps ?? 5e-4,
@@ -184,15 +177,15 @@ export class FedZo implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
       model,
       stepper: ZoStepper.create(model, stepOptions(this.options)),
       slots: new UpdateSlots(params.vector),
-      server: new ModelAverage(params.vector, params.layout.numParameters, 1),
     };
+    this.server = new ModelAverage(params.vector, params.layout.numParameters, 1);
     return Promise.resolve();
   }
 
-  #state(model?: Transformer): GpuState {
+  #state(model: Transformer): GpuState {
     const state = this.#gpu;
     if (!state) throw new TypeError("Cannot run a FedZO round before setup()");
-    if (model && model !== state.model) {
+    if (model !== state.model) {
       throw new TypeError("Cannot run a FedZO round on a model other than the one set up");
     }
     return state;
@@ -252,33 +245,13 @@ export class FedZo implements FederatedAlgorithm<ModelUpdate, AveragedUpdate> {
     return outcomes;
   }
 
-  /** Σ_i w_i Δ_i. */
-  aggregator(): Aggregation<ModelUpdate, AveragedUpdate> {
-    return this.#state().server.aggregator();
-  }
-
-  /** The weighted model average: w ← w − Σ_i (w_i / W) Δ_i. */
-  apply(broadcast: AveragedUpdate, global: GpuVector): Promise<Record<string, number>> {
-    return this.#state().server.apply(broadcast, global);
-  }
-
-  /** The whole model up: d scalars. */
-  uploadSize(): MessageSize {
-    return this.#state().server.size();
-  }
-
-  /** The whole model down: d scalars. */
-  broadcastSize(): MessageSize {
-    return this.#state().server.size();
-  }
-
   /** Frees the GPU buffers. */
-  destroy(): void {
+  override destroy(): void {
+    super.destroy();
     const s = this.#gpu;
     if (!s) return;
     s.stepper.destroy();
     s.slots.destroy();
-    s.server.destroy();
     this.#gpu = null;
   }
 }

@@ -24,7 +24,7 @@
  * fused pass and keeps its K_l chosen ones (the same numbers at most
  * K·d / Σ K_l d_l times the code's client cost), with one readback.
  *
- * Blocks and the client-side rebuild: src/fl/algorithms/_ferret_shared.ts.
+ * Blocks and the client-side rebuild: src/fl/algorithms/ferret_shared.ts.
  * The paper's Ferret is a separate implementation:
  * src/fl/algorithms/ferret_paper.ts.
  *
@@ -32,37 +32,16 @@
  */
 
 import type { Gpu } from "../../gpu/gpu.ts";
-import type { GpuVector } from "../../gpu/vector.ts";
-import type { TrainMode } from "../../model/peft/adapter.ts";
+import type { GpuVector, Segment } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { officialAllocation } from "../../projection/allocation.ts";
-import type { Block } from "../../projection/blocks.ts";
 import { BasisPlan } from "../../projection/plan.ts";
-import type { Segment } from "../../gpu/vector.ts";
 import type { Distribution } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
-import type {
-  Aggregation,
-  ClientOutcome,
-  ClientWork,
-  FederatedAlgorithm,
-  MessageSize,
-  RoundInfo,
-  RunStreams,
-} from "../types.ts";
-import { type ClientUpdate, ClientUpdates } from "./_client_update.ts";
-import {
-  ClientRebuild,
-  commonSettings,
-  type FerretCommonOptions,
-  type FerretCommonSettings,
-  loadFerretState,
-  recordedSettings,
-  saveFerretState,
-  trainableBlocks,
-} from "./_ferret_shared.ts";
+import type { MessageSize, RoundInfo, RunStreams } from "../types.ts";
+import type { ClientUpdate } from "./client_update.ts";
+import { FerretBase, type FerretCommonOptions } from "./ferret_shared.ts";
 import { freshSeed } from "./ferret_paper.ts";
-import { type AlgorithmProperties, FERRET } from "./properties.ts";
 
 /** How the official server learning rate changes over rounds. */
 export type Anneal = "none" | "linear" | "cosine";
@@ -174,13 +153,6 @@ export function clippedCoefficient(pool: number, basisNorm: number, clip: number
   return pool * Math.min(1, clip / (norm + 1e-6));
 }
 
-interface Prepared {
-  readonly blocks: readonly Block[];
-  readonly clients: ClientUpdates;
-  readonly seeds: SeedPool;
-  readonly rebuild: ClientRebuild | null;
-}
-
 /**
  * Ferret as the released code runs it (see the module doc). Create it with
  * {@linkcode ferretOfficial}.
@@ -192,64 +164,44 @@ interface Prepared {
  * console.log(algorithm.options.clip, algorithm.options.equalWeight); // 10 true
  * ```
  */
-export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, OfficialDownload> {
-  /** `Ferret (ours)`. */
-  readonly name = "Ferret (ours)";
+export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload> {
   /** `ferret-official`. */
   readonly id = "ferret-official";
-  /** What trains and travels. */
-  readonly trains: TrainMode;
-  /** The resolved options. */
-  readonly options: Readonly<Record<string, unknown>>;
-  /** Table 1's declaration. */
-  readonly properties: AlgorithmProperties = FERRET;
-  readonly #settings: FerretCommonSettings;
   readonly #slrMin: number;
   readonly #anneal: Anneal;
   readonly #momentum: number;
   readonly #clip: number;
   readonly #equalWeight: boolean;
-  #prepared: Prepared | null = null;
-  #lastMessages: OfficialMessage[] = [];
+  #seeds: SeedPool | null = null;
   /** The momentum pool [L × K] carried across rounds (all zero with μ = 0). */
   #pool: Float32Array = new Float32Array(0);
 
   /** Use {@linkcode ferretOfficial}. */
   constructor(options: FerretOfficialOptions) {
-    const s = commonSettings(options, "Ferret (official mode)");
-    this.#settings = s;
-    this.#slrMin = options.slrMin ?? s.globalLr;
-    this.#anneal = options.anneal ?? "none";
-    this.#momentum = options.momentum ?? 0;
-    this.#clip = options.clip ?? 10;
-    this.#equalWeight = options.equalWeight ?? true;
-    if (!Number.isInteger(s.K) || s.K < 1) {
-      throw new RangeError(`Cannot run Ferret (official mode) with K = ${s.K}`);
+    const globalLr = options.globalLr ?? 1;
+    const specific = {
+      slrMin: options.slrMin ?? globalLr,
+      anneal: options.anneal ?? "none",
+      momentum: options.momentum ?? 0,
+      clip: options.clip ?? 10,
+      equalWeight: options.equalWeight ?? true,
+    };
+    super("official", options, specific);
+    this.#slrMin = specific.slrMin;
+    this.#anneal = specific.anneal;
+    this.#momentum = specific.momentum;
+    this.#clip = specific.clip;
+    this.#equalWeight = specific.equalWeight;
+    const K = this.settings.K;
+    if (!Number.isInteger(K) || K < 1) {
+      throw new RangeError(`Cannot run Ferret (official mode) with K = ${K}`);
     }
     if (!(this.#clip > 0) || !(this.#momentum >= 0 && this.#momentum < 1)) {
       throw new RangeError(
         `Cannot run Ferret (official mode) with clip ${this.#clip}, momentum ${this.#momentum}`,
       );
     }
-    serverLearningRate(this.#anneal, s.globalLr, this.#slrMin, 1, 1); // validates the rule
-    this.trains = s.trains;
-    this.options = recordedSettings("official", s, {
-      slrMin: this.#slrMin,
-      anneal: this.#anneal,
-      momentum: this.#momentum,
-      clip: this.#clip,
-      equalWeight: this.#equalWeight,
-    });
-  }
-
-  /** The blocks (after setup). */
-  get blocks(): readonly Block[] {
-    return this.#prepared?.blocks ?? [];
-  }
-
-  /** The messages the server aggregated in the last round. */
-  get lastMessages(): readonly OfficialMessage[] {
-    return this.#lastMessages;
+    serverLearningRate(this.#anneal, globalLr, this.#slrMin, 1, 1); // validates the rule
   }
 
   /** The momentum pool [L × K] (a copy). */
@@ -259,17 +211,15 @@ export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, Offic
 
   /** ‖v_{l,i}‖ of the pool bases, block-major (after setup). */
   get basisNorms(): Float64Array {
-    return this.#ready().seeds.basisNorms;
+    if (!this.#seeds) throw new TypeError("Cannot read the pool's norms before setup");
+    return this.#seeds.basisNorms;
   }
 
   /** Plans the blocks and draws the seed pool from the run stream `ferret/pool`. */
   async setup(model: Transformer, run: RunStreams): Promise<void> {
-    this.destroy();
-    const s = this.#settings;
-    if (model.train !== s.trains) model.train = s.trains;
-    const blocks = trainableBlocks(model, s.grouping, s.groupMultiplier);
-    const clients = new ClientUpdates(model, s.local, blocks);
-    const seeds = await SeedPool.draw(model.gpu, {
+    const { blocks, clients } = this.prepare(model);
+    const s = this.settings;
+    this.#seeds = await SeedPool.draw(model.gpu, {
       blocks,
       K: s.K,
       distribution: s.distribution,
@@ -277,53 +227,25 @@ export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, Offic
       zero: clients.slots.slot(0),
     });
     this.#pool = new Float32Array(blocks.length * s.K);
-    this.#prepared = {
-      blocks,
-      clients,
-      seeds,
-      rebuild: s.rebuild === "client" ? new ClientRebuild(model, s.rebuildTolerance) : null,
-    };
-  }
-
-  #ready(): Prepared {
-    if (!this.#prepared) throw new TypeError("Cannot run a Ferret round before setup");
-    return this.#prepared;
   }
 
   /**
-   * Every client: local training, then allocation, indices (stream
-   * `ferret/indices/client=<id>`) and the projection onto the pool (one readback).
+   * Items 2, 4, 5: allocation, K_l pool indices (stream
+   * `ferret/indices/client=<id>`), the projection onto the pool scaled by d_l / K_l.
    */
-  async train(work: ClientWork): Promise<ClientOutcome<OfficialMessage>[]> {
-    const { clients, rebuild } = this.#ready();
-    const outcomes: ClientOutcome<OfficialMessage>[] = [];
-    for (const [slot, client] of work.clients.entries()) {
-      const update = await clients.train(work, client, slot, rebuild?.model ?? work.global);
-      const message = update.finite ? await this.#encode(work, client.id, update) : null;
-      outcomes.push({
-        upload: message,
-        loss: update.local.meanLoss,
-        updateNorm: update.norm,
-        ...(message ? { extra: { coordinates: message.coordinates.length } } : {}),
-      });
-    }
-    return outcomes;
-  }
-
-  /** Allocation, indices, projection onto the pool: the message, or null if not finite. */
-  async #encode(
+  protected async encode(
     work: RoundInfo,
     client: number,
     update: ClientUpdate,
   ): Promise<OfficialMessage | null> {
-    const { blocks, seeds } = this.#ready();
-    const K = this.#settings.K;
+    const { blocks } = this.ready();
+    const K = this.settings.K;
     const { counts, indices } = officialChoice(
       update.norms,
       K,
       work.stream(`ferret/indices/client=${client}`),
     );
-    const all = await seeds.project(update.delta);
+    const all = await this.#seeds!.project(update.delta);
     const coordinates = officialCoordinates(all, blocks, K, counts, indices);
     if (!coordinates.every(Number.isFinite)) return null;
     return { client, counts, indices, coordinates };
@@ -331,55 +253,33 @@ export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, Offic
 
   /**
    * Item 7: pool[i, l] ← μ·pool[i, l] + Σ_c w_c γ_c[i, l], w_c = 1/m
-   * (`--equal_weight`) or w_c / W; and the round's server learning rate.
+   * (`--equal_weight`) or p_c; and the round's server learning rate.
    */
-  aggregator(round: RoundInfo): Aggregation<OfficialMessage, OfficialDownload> {
-    const messages: OfficialMessage[] = [];
-    const weights: number[] = [];
+  protected combine(
+    messages: readonly OfficialMessage[],
+    weights: readonly number[],
+    round: RoundInfo,
+  ): OfficialDownload {
+    this.#pool = aggregatePool(this.#pool, messages, {
+      K: this.settings.K,
+      momentum: this.#momentum,
+      weights: this.#equalWeight ? messages.map(() => 1 / messages.length) : weights,
+    });
+    const slrMax = this.settings.globalLr;
     return {
-      add: (message, weight) => {
-        messages.push(message);
-        weights.push(weight);
-        return Promise.resolve();
-      },
-      finish: (weightTotal) => {
-        const pool = aggregatePool(this.#pool, messages, {
-          K: this.#settings.K,
-          momentum: this.#momentum,
-          weights: this.#equalWeight
-            ? messages.map(() => 1 / messages.length)
-            : weights.map((w) => w / weightTotal),
-        });
-        this.#pool = pool;
-        this.#lastMessages = messages;
-        const s = this.#settings;
-        return Promise.resolve({
-          pool: pool.slice(),
-          slr: serverLearningRate(
-            this.#anneal,
-            s.globalLr,
-            this.#slrMin,
-            round.round,
-            round.rounds,
-          ),
-        });
-      },
+      pool: this.#pool.slice(),
+      slr: serverLearningRate(this.#anneal, slrMax, this.#slrMin, round.round, round.rounds),
     };
   }
 
-  /** Item 8 on the global model (and the clients' copy under `rebuild: "client"`). */
-  async apply(
-    download: OfficialDownload,
-    global: GpuVector,
-    round: RoundInfo,
-  ): Promise<Record<string, number>> {
-    const { seeds, rebuild } = this.#ready();
-    const apply = (target: GpuVector) =>
-      seeds.reconstruct(target, download.pool, -download.slr, this.#clip);
-    await apply(global);
-    const extra: Record<string, number> = { slr: download.slr };
-    if (rebuild) extra.rebuildError = await rebuild.rebuild(apply, global, round.round);
-    return extra;
+  /** Item 8 onto `target`: target −= slr·Σ_{i,l} clip(pool[i,l]·v_{l,i}). */
+  protected reconstruct(target: GpuVector, download: OfficialDownload): Promise<void> {
+    return this.#seeds!.reconstruct(target, download.pool, -download.slr, this.#clip);
+  }
+
+  /** The round's server learning rate. */
+  protected override serverNumbers(download: OfficialDownload): Record<string, number> {
+    return { slr: download.slr };
   }
 
   /** Up: f32 coordinates with their u32 pool indices. */
@@ -394,26 +294,21 @@ export class FerretOfficial implements FederatedAlgorithm<OfficialMessage, Offic
     return { scalars, seeds: 1, bytes: 8 + 8 * scalars };
   }
 
-  /** The momentum pool and the clients' copy. */
-  saveState(): Promise<Uint8Array> {
-    return saveFerretState(this.#pool, this.#prepared?.rebuild ?? null);
+  /** The momentum pool. */
+  protected override statePool(): Float32Array {
+    return this.#pool;
   }
 
-  /** Restores {@linkcode FerretOfficial.saveState}'s output. */
-  loadState(state: Uint8Array): Promise<void> {
-    const pool = loadFerretState(state, this.#prepared?.rebuild ?? null);
-    if (pool && pool.length === this.#pool.length) this.#pool = pool;
-    return Promise.resolve();
+  /** Restores the momentum pool. */
+  protected override restorePool(pool: Float32Array): void {
+    if (pool.length === this.#pool.length) this.#pool = pool;
   }
 
   /** Frees the buffers. */
-  destroy(): void {
-    const p = this.#prepared;
-    if (!p) return;
-    p.clients.destroy();
-    p.seeds.destroy();
-    p.rebuild?.destroy();
-    this.#prepared = null;
+  override destroy(): void {
+    super.destroy();
+    this.#seeds?.destroy();
+    this.#seeds = null;
   }
 }
 

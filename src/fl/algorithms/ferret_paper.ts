@@ -20,42 +20,22 @@
  *
  * Random streams of round r: the fresh seed from `ferret/seed/client=<id>`,
  * the data order from `client=<id>/order`. Blocks and the client-side
- * rebuild: src/fl/algorithms/_ferret_shared.ts. The released code's variant
+ * rebuild: src/fl/algorithms/ferret_shared.ts. The released code's variant
  * is a separate implementation: src/fl/algorithms/ferret_official.ts.
  *
  * @module
  */
 
 import type { Gpu } from "../../gpu/gpu.ts";
-import type { GpuVector } from "../../gpu/vector.ts";
-import type { TrainMode } from "../../model/peft/adapter.ts";
+import type { GpuVector, Segment } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import { allocateBases, type AllocationRule } from "../../projection/allocation.ts";
-import type { Block } from "../../projection/blocks.ts";
-import type { Distribution } from "../../random/basis.ts";
 import { BasisPlan } from "../../projection/plan.ts";
-import type { Segment } from "../../gpu/vector.ts";
-import type {
-  Aggregation,
-  ClientOutcome,
-  ClientWork,
-  FederatedAlgorithm,
-  MessageSize,
-  RoundInfo,
-} from "../types.ts";
-import { type ClientUpdate, ClientUpdates } from "./_client_update.ts";
-import {
-  ClientRebuild,
-  commonSettings,
-  type FerretCommonOptions,
-  type FerretCommonSettings,
-  loadFerretState,
-  recordedSettings,
-  saveFerretState,
-  trainableBlocks,
-} from "./_ferret_shared.ts";
+import type { Distribution } from "../../random/basis.ts";
+import type { MessageSize, RoundInfo } from "../types.ts";
+import type { ClientUpdate } from "./client_update.ts";
+import { FerretBase, type FerretCommonOptions } from "./ferret_shared.ts";
 import { leastSquaresCoordinates } from "./ferret_least_squares.ts";
-import { type AlgorithmProperties, FERRET } from "./properties.ts";
 
 /** Options of {@linkcode ferretPaper}. */
 export interface FerretPaperOptions extends FerretCommonOptions {
@@ -124,14 +104,6 @@ export function freshSeed(stream: { u32(): number }): number {
   return hi * 2 ** 32 + lo;
 }
 
-interface Prepared {
-  readonly model: Transformer;
-  readonly blocks: readonly Block[];
-  readonly clients: ClientUpdates;
-  readonly scratch: GpuVector;
-  readonly rebuild: ClientRebuild | null;
-}
-
 /**
  * Ferret as the paper writes it (see the module doc). Create it with
  * {@linkcode ferretPaper}.
@@ -143,97 +115,43 @@ interface Prepared {
  * console.log(algorithm.options.allocation, algorithm.blocks.length); // norm 0 (blocks come with setup)
  * ```
  */
-export class FerretPaper implements FederatedAlgorithm<PaperMessage, PaperDownload> {
-  /** `Ferret (ours)`. */
-  readonly name = "Ferret (ours)";
+export class FerretPaper extends FerretBase<PaperMessage, PaperDownload> {
   /** `ferret-paper`. */
   readonly id = "ferret-paper";
-  /** What trains and travels. */
-  readonly trains: TrainMode;
-  /** The resolved options. */
-  readonly options: Readonly<Record<string, unknown>>;
-  /** Table 1's declaration. */
-  readonly properties: AlgorithmProperties = FERRET;
-  readonly #settings: FerretCommonSettings;
   readonly #allocation: AllocationRule;
   readonly #leastSquares: boolean;
-  #prepared: Prepared | null = null;
-  #lastMessages: PaperMessage[] = [];
+  #scratch: GpuVector | null = null;
 
   /** Use {@linkcode ferretPaper}. */
   constructor(options: FerretPaperOptions) {
-    this.#settings = commonSettings(options, "Ferret (paper mode)");
-    this.#allocation = options.allocation ?? "norm";
-    this.#leastSquares = options.leastSquares ?? false;
-    this.trains = this.#settings.trains;
-    this.options = recordedSettings("paper", this.#settings, {
-      allocation: this.#allocation,
-      leastSquares: this.#leastSquares,
-    });
-  }
-
-  /** The blocks (after setup). */
-  get blocks(): readonly Block[] {
-    return this.#prepared?.blocks ?? [];
-  }
-
-  /** The messages the server aggregated in the last round. */
-  get lastMessages(): readonly PaperMessage[] {
-    return this.#lastMessages;
+    const allocation = options.allocation ?? "norm";
+    const leastSquares = options.leastSquares ?? false;
+    super("paper", options, { allocation, leastSquares });
+    this.#allocation = allocation;
+    this.#leastSquares = leastSquares;
   }
 
   /** Plans the blocks; checks K ≥ L. */
   setup(model: Transformer): Promise<void> {
-    this.destroy();
-    const s = this.#settings;
-    if (model.train !== s.trains) model.train = s.trains;
-    const blocks = trainableBlocks(model, s.grouping, s.groupMultiplier);
-    if (!Number.isInteger(s.K) || s.K < blocks.length) {
+    const { blocks } = this.prepare(model);
+    const K = this.settings.K;
+    if (!Number.isInteger(K) || K < blocks.length) {
       throw new RangeError(
-        `Cannot run Ferret (paper mode) with K = ${s.K}: Σ K_l = K needs K ≥ L = ${blocks.length}`,
+        `Cannot run Ferret (paper mode) with K = ${K}: Σ K_l = K needs K ≥ L = ${blocks.length}`,
       );
     }
-    const clients = new ClientUpdates(model, s.local, blocks);
-    this.#prepared = {
-      model,
-      blocks,
-      clients,
-      scratch: model.trainable.params.vector.like("least-squares scratch"),
-      rebuild: s.rebuild === "client" ? new ClientRebuild(model, s.rebuildTolerance) : null,
-    };
+    this.#scratch = model.trainable.params.vector.like("least-squares scratch");
     return Promise.resolve();
   }
 
-  #ready(): Prepared {
-    if (!this.#prepared) throw new TypeError("Cannot run a Ferret round before setup");
-    return this.#prepared;
-  }
-
-  /** Steps 2–3 on every client: local training, then seed, allocation and Eq. (8) (one readback). */
-  async train(work: ClientWork): Promise<ClientOutcome<PaperMessage>[]> {
-    const { clients, rebuild } = this.#ready();
-    const outcomes: ClientOutcome<PaperMessage>[] = [];
-    for (const [slot, client] of work.clients.entries()) {
-      const update = await clients.train(work, client, slot, rebuild?.model ?? work.global);
-      const message = update.finite ? await this.#encode(work, client.id, update) : null;
-      outcomes.push({
-        upload: message,
-        loss: update.local.meanLoss,
-        updateNorm: update.norm,
-        ...(message ? { extra: { coordinates: message.coordinates.length } } : {}),
-      });
-    }
-    return outcomes;
-  }
-
-  /** Seed, allocation, projection: the message, or null if not finite. */
-  async #encode(
+  /** Step 3: a fresh seed, the allocation Σ_l K_l = K, and Eq. (8) (or Eq. 5). */
+  protected async encode(
     work: RoundInfo,
     client: number,
     update: ClientUpdate,
   ): Promise<PaperMessage | null> {
-    const { model, blocks, scratch } = this.#ready();
-    const s = this.#settings;
+    const { model, blocks } = this.ready();
+    const s = this.settings;
     const counts = paperCounts(blocks, update.norms, s.K, this.#allocation, this.#leastSquares);
     const seed = freshSeed(work.stream(`ferret/seed/client=${client}`));
     const coordinates = await paperCoordinates(model.gpu, {
@@ -242,40 +160,21 @@ export class FerretPaper implements FederatedAlgorithm<PaperMessage, PaperDownlo
       distribution: s.distribution,
       delta: update.delta,
       seed,
-      leastSquares: this.#leastSquares ? scratch : null,
+      leastSquares: this.#leastSquares ? this.#scratch : null,
     });
     return coordinates.every(Number.isFinite) ? { client, seed, counts, coordinates } : null;
   }
 
-  /** The server relays the messages with their renormalised weights p_i = w_i / W. */
-  aggregator(): Aggregation<PaperMessage, PaperDownload> {
-    const messages: PaperMessage[] = [];
-    const weights: number[] = [];
-    return {
-      add: (message, weight) => {
-        messages.push(message);
-        weights.push(weight);
-        return Promise.resolve();
-      },
-      finish: (weightTotal) => {
-        this.#lastMessages = messages;
-        return Promise.resolve({ messages, weights: weights.map((w) => w / weightTotal) });
-      },
-    };
+  /** The server relays the messages with their weights p_i (seeds differ: nothing to sum). */
+  protected combine(messages: readonly PaperMessage[], weights: readonly number[]): PaperDownload {
+    return { messages, weights };
   }
 
-  /** Eq. (2) on the global model (and on the clients' copy under `rebuild: "client"`). */
-  async apply(
-    download: PaperDownload,
-    global: GpuVector,
-    round: RoundInfo,
-  ): Promise<Record<string, number>> {
-    const { model, blocks, rebuild } = this.#ready();
-    const { distribution, globalLr } = this.#settings;
-    const apply = (target: GpuVector) =>
-      paperReconstruct(model.gpu, { blocks, distribution, globalLr, target, download });
-    await apply(global);
-    return rebuild ? { rebuildError: await rebuild.rebuild(apply, global, round.round) } : {};
+  /** Eq. (2) onto `target`. */
+  protected reconstruct(target: GpuVector, download: PaperDownload): Promise<void> {
+    const { model, blocks } = this.ready();
+    const { distribution, globalLr } = this.settings;
+    return paperReconstruct(model.gpu, { blocks, distribution, globalLr, target, download });
   }
 
   /** Up: 1 seed (8 bytes), the L counts (4 bytes each), Σ_l K_l f32 coordinates. */
@@ -286,31 +185,17 @@ export class FerretPaper implements FederatedAlgorithm<PaperMessage, PaperDownlo
 
   /** Down: every aggregated message. */
   broadcastSize(download: PaperDownload): MessageSize {
-    const L = this.#ready().blocks.length;
+    const L = this.ready().blocks.length;
     const scalars = download.messages.reduce((s, m) => s + m.coordinates.length, 0);
     const seeds = download.messages.length;
     return { scalars, seeds, bytes: 8 * seeds + 4 * L * seeds + 4 * scalars };
   }
 
-  /** The clients' copy under `rebuild: "client"`. */
-  saveState(): Promise<Uint8Array> {
-    return saveFerretState(new Float32Array(0), this.#prepared?.rebuild ?? null);
-  }
-
-  /** Restores {@linkcode FerretPaper.saveState}'s output. */
-  loadState(state: Uint8Array): Promise<void> {
-    loadFerretState(state, this.#prepared?.rebuild ?? null);
-    return Promise.resolve();
-  }
-
   /** Frees the buffers. */
-  destroy(): void {
-    const p = this.#prepared;
-    if (!p) return;
-    p.clients.destroy();
-    p.scratch.destroy();
-    p.rebuild?.destroy();
-    this.#prepared = null;
+  override destroy(): void {
+    super.destroy();
+    this.#scratch?.destroy();
+    this.#scratch = null;
   }
 }
 

@@ -36,6 +36,18 @@ export interface ClientUpdate {
 /**
  * Per-client update vectors Δ (slot i for the i-th client of a call),
  * allocated on first use and kept for later rounds.
+ *
+ * @example
+ * ```ts
+ * import { UpdateSlots } from "./client_update.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { GpuVector } from "../../gpu/vector.ts";
+ * const gpu = await Gpu.create();
+ * const slots = new UpdateSlots(GpuVector.create(gpu, 5));
+ * console.log(slots.slot(1).length, slots.slot(1) === slots.slot(1)); // 5 true
+ * slots.destroy();
+ * gpu.destroy();
+ * ```
  */
 export class UpdateSlots {
   readonly #shape: GpuVector;
@@ -59,7 +71,23 @@ export class UpdateSlots {
   }
 }
 
-/** Local training and the update Δ with its block norms, for a model's trainable vector. */
+/**
+ * Local training and the update Δ with its block norms, for a model's trainable vector.
+ *
+ * @example
+ * ```ts
+ * import { ClientUpdates } from "./client_update.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { PRESETS } from "../../model/presets.ts";
+ * import { Transformer } from "../../model/transformer.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
+ * const clients = new ClientUpdates(model, { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } });
+ * console.log(clients.blocks.length === model.params.layout.tensors.length); // true (one block per tensor)
+ * clients.destroy();
+ * gpu.destroy();
+ * ```
+ */
 export class ClientUpdates {
   /** The blocks the norms are taken over. */
   readonly blocks: readonly Segment[];
