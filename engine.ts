@@ -41,6 +41,7 @@ export {
   type VectorOptions,
 } from "./src/gpu/vector.ts";
 export { axpy, axpyReference } from "./src/gpu/axpy.ts";
+export { unrollWgsl } from "./src/gpu/wgsl_unroll.ts";
 export { BlockNorms, segmentSumSquaresReference, totalNorm } from "./src/gpu/segment_norms.ts";
 
 // Philox and the basis distributions in detail (src/random).

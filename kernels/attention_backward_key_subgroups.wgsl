@@ -5,6 +5,8 @@
 // share every query and output-gradient row: each lane loads one vec4 of
 // every 8 and subgroupBroadcast hands it to the others. Query ranges per
 // dispatch, ACCUMULATE and the NaN on a cut loop as in attention_backward_key.
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 override ACCUMULATE: bool = false;
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
@@ -84,21 +86,13 @@ fn main(
         mg[g] = dout[qo + g * 8u + lane8];
         let b = g * 8u;
         sv = fma(subgroupBroadcast(mq[g], 0u), kr[b], sv);
-        sv = fma(subgroupBroadcast(mq[g], 1u), kr[b + 1u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 2u), kr[b + 2u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 3u), kr[b + 3u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 4u), kr[b + 4u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 5u), kr[b + 5u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 6u), kr[b + 6u], sv);
-        sv = fma(subgroupBroadcast(mq[g], 7u), kr[b + 7u], sv);
+        //! for i in 1..8
+        sv = fma(subgroupBroadcast(mq[g], {i}u), kr[b + {i}u], sv);
+        //! end
         pv = fma(subgroupBroadcast(mg[g], 0u), vr[b], pv);
-        pv = fma(subgroupBroadcast(mg[g], 1u), vr[b + 1u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 2u), vr[b + 2u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 3u), vr[b + 3u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 4u), vr[b + 4u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 5u), vr[b + 5u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 6u), vr[b + 6u], pv);
-        pv = fma(subgroupBroadcast(mg[g], 7u), vr[b + 7u], pv);
+        //! for i in 1..8
+        pv = fma(subgroupBroadcast(mg[g], {i}u), vr[b + {i}u], pv);
+        //! end
       }
       let s = (sv.x + sv.y) + (sv.z + sv.w);
       let dp = (pv.x + pv.y) + (pv.z + pv.w);
@@ -108,21 +102,13 @@ fn main(
       for (var g = 0u; g < G8; g++) {
         let b = g * 8u;
         dva[b] = fma(pv4, subgroupBroadcast(mg[g], 0u), dva[b]);
-        dva[b + 1u] = fma(pv4, subgroupBroadcast(mg[g], 1u), dva[b + 1u]);
-        dva[b + 2u] = fma(pv4, subgroupBroadcast(mg[g], 2u), dva[b + 2u]);
-        dva[b + 3u] = fma(pv4, subgroupBroadcast(mg[g], 3u), dva[b + 3u]);
-        dva[b + 4u] = fma(pv4, subgroupBroadcast(mg[g], 4u), dva[b + 4u]);
-        dva[b + 5u] = fma(pv4, subgroupBroadcast(mg[g], 5u), dva[b + 5u]);
-        dva[b + 6u] = fma(pv4, subgroupBroadcast(mg[g], 6u), dva[b + 6u]);
-        dva[b + 7u] = fma(pv4, subgroupBroadcast(mg[g], 7u), dva[b + 7u]);
+        //! for i in 1..8
+        dva[b + {i}u] = fma(pv4, subgroupBroadcast(mg[g], {i}u), dva[b + {i}u]);
+        //! end
         dka[b] = fma(ds, subgroupBroadcast(mq[g], 0u), dka[b]);
-        dka[b + 1u] = fma(ds, subgroupBroadcast(mq[g], 1u), dka[b + 1u]);
-        dka[b + 2u] = fma(ds, subgroupBroadcast(mq[g], 2u), dka[b + 2u]);
-        dka[b + 3u] = fma(ds, subgroupBroadcast(mq[g], 3u), dka[b + 3u]);
-        dka[b + 4u] = fma(ds, subgroupBroadcast(mq[g], 4u), dka[b + 4u]);
-        dka[b + 5u] = fma(ds, subgroupBroadcast(mq[g], 5u), dka[b + 5u]);
-        dka[b + 6u] = fma(ds, subgroupBroadcast(mq[g], 6u), dka[b + 6u]);
-        dka[b + 7u] = fma(ds, subgroupBroadcast(mq[g], 7u), dka[b + 7u]);
+        //! for i in 1..8
+        dka[b + {i}u] = fma(ds, subgroupBroadcast(mq[g], {i}u), dka[b + {i}u]);
+        //! end
       }
       steps++;
     }

@@ -4,6 +4,8 @@
 // multiple of 32. As in attention_forward_subgroups, the workgroup's 8 lanes
 // (8 consecutive queries of one head) share every key and value row: each
 // lane loads one vec4 of every 8 and subgroupBroadcast hands it to the others.
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
 
@@ -78,21 +80,13 @@ fn main(
       let mv = v[ko + g * 8u + lane8];
       let b = g * 8u;
       sv = fma(qr[b], subgroupBroadcast(mk[g], 0u), sv);
-      sv = fma(qr[b + 1u], subgroupBroadcast(mk[g], 1u), sv);
-      sv = fma(qr[b + 2u], subgroupBroadcast(mk[g], 2u), sv);
-      sv = fma(qr[b + 3u], subgroupBroadcast(mk[g], 3u), sv);
-      sv = fma(qr[b + 4u], subgroupBroadcast(mk[g], 4u), sv);
-      sv = fma(qr[b + 5u], subgroupBroadcast(mk[g], 5u), sv);
-      sv = fma(qr[b + 6u], subgroupBroadcast(mk[g], 6u), sv);
-      sv = fma(qr[b + 7u], subgroupBroadcast(mk[g], 7u), sv);
+      //! for i in 1..8
+      sv = fma(qr[b + {i}u], subgroupBroadcast(mk[g], {i}u), sv);
+      //! end
       pv = fma(gr[b], subgroupBroadcast(mv, 0u), pv);
-      pv = fma(gr[b + 1u], subgroupBroadcast(mv, 1u), pv);
-      pv = fma(gr[b + 2u], subgroupBroadcast(mv, 2u), pv);
-      pv = fma(gr[b + 3u], subgroupBroadcast(mv, 3u), pv);
-      pv = fma(gr[b + 4u], subgroupBroadcast(mv, 4u), pv);
-      pv = fma(gr[b + 5u], subgroupBroadcast(mv, 5u), pv);
-      pv = fma(gr[b + 6u], subgroupBroadcast(mv, 6u), pv);
-      pv = fma(gr[b + 7u], subgroupBroadcast(mv, 7u), pv);
+      //! for i in 1..8
+      pv = fma(gr[b + {i}u], subgroupBroadcast(mv, {i}u), pv);
+      //! end
     }
     let s = (sv.x + sv.y) + (sv.z + sv.w);
     let dp = (pv.x + pv.y) + (pv.z + pv.w);
@@ -101,13 +95,9 @@ fn main(
     for (var g = 0u; g < G8; g++) {
       let b = g * 8u;
       acc[b] = fma(ds, subgroupBroadcast(mk[g], 0u), acc[b]);
-      acc[b + 1u] = fma(ds, subgroupBroadcast(mk[g], 1u), acc[b + 1u]);
-      acc[b + 2u] = fma(ds, subgroupBroadcast(mk[g], 2u), acc[b + 2u]);
-      acc[b + 3u] = fma(ds, subgroupBroadcast(mk[g], 3u), acc[b + 3u]);
-      acc[b + 4u] = fma(ds, subgroupBroadcast(mk[g], 4u), acc[b + 4u]);
-      acc[b + 5u] = fma(ds, subgroupBroadcast(mk[g], 5u), acc[b + 5u]);
-      acc[b + 6u] = fma(ds, subgroupBroadcast(mk[g], 6u), acc[b + 6u]);
-      acc[b + 7u] = fma(ds, subgroupBroadcast(mk[g], 7u), acc[b + 7u]);
+      //! for i in 1..8
+      acc[b + {i}u] = fma(ds, subgroupBroadcast(mk[g], {i}u), acc[b + {i}u]);
+      //! end
     }
   }
   if (t0 + lid >= p.T) {

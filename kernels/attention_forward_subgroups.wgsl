@@ -12,6 +12,8 @@
 // trip counts ≤ 4 and are unrolled, so rows stay in registers.
 // Key ranges as in attention_forward: workgroup-uniform, masked per lane;
 // a key loop cut short by llvmpipe's loop limit writes NaN.
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 const G8: u32 = HEAD_DIM / 32u; // groups of 8 vec4s in a row
 
@@ -75,13 +77,9 @@ fn main(
       let mine = k[ko + g * 8u + lane8];
       let b = g * 8u;
       sv = fma(qr[b], subgroupBroadcast(mine, 0u), sv);
-      sv = fma(qr[b + 1u], subgroupBroadcast(mine, 1u), sv);
-      sv = fma(qr[b + 2u], subgroupBroadcast(mine, 2u), sv);
-      sv = fma(qr[b + 3u], subgroupBroadcast(mine, 3u), sv);
-      sv = fma(qr[b + 4u], subgroupBroadcast(mine, 4u), sv);
-      sv = fma(qr[b + 5u], subgroupBroadcast(mine, 5u), sv);
-      sv = fma(qr[b + 6u], subgroupBroadcast(mine, 6u), sv);
-      sv = fma(qr[b + 7u], subgroupBroadcast(mine, 7u), sv);
+      //! for i in 1..8
+      sv = fma(qr[b + {i}u], subgroupBroadcast(mine, {i}u), sv);
+      //! end
     }
     let valid = j >= first && j <= last;
     let s = select(-3.0e38, (sv.x + sv.y) + (sv.z + sv.w), valid);
@@ -99,13 +97,9 @@ fn main(
       let mine = v[ko + g * 8u + lane8];
       let b = g * 8u;
       acc[b] = fma(e, subgroupBroadcast(mine, 0u), acc[b]);
-      acc[b + 1u] = fma(e, subgroupBroadcast(mine, 1u), acc[b + 1u]);
-      acc[b + 2u] = fma(e, subgroupBroadcast(mine, 2u), acc[b + 2u]);
-      acc[b + 3u] = fma(e, subgroupBroadcast(mine, 3u), acc[b + 3u]);
-      acc[b + 4u] = fma(e, subgroupBroadcast(mine, 4u), acc[b + 4u]);
-      acc[b + 5u] = fma(e, subgroupBroadcast(mine, 5u), acc[b + 5u]);
-      acc[b + 6u] = fma(e, subgroupBroadcast(mine, 6u), acc[b + 6u]);
-      acc[b + 7u] = fma(e, subgroupBroadcast(mine, 7u), acc[b + 7u]);
+      //! for i in 1..8
+      acc[b + {i}u] = fma(e, subgroupBroadcast(mine, {i}u), acc[b + {i}u]);
+      //! end
     }
   }
   if (t0 + lid >= p.T) {

@@ -6,6 +6,7 @@
  */
 
 import type { Kernel } from "../src/gpu/pipelines.ts";
+import { unrollWgsl } from "../src/gpu/wgsl_unroll.ts";
 import argmaxSource from "./argmax.wgsl" with { type: "text" };
 import axpySource from "./axpy.wgsl" with { type: "text" };
 
@@ -107,21 +108,25 @@ export const gradnormFinalize: Kernel = {
 export const clipByNorm: Kernel = { name: "clip_by_norm", code: clipByNormSource };
 
 // Shared randomness and fused projection (src/random/, src/projection/).
-import philoxSource from "./philox.wgsl" with { type: "text" };
+import philoxWgsl from "./philox.wgsl" with { type: "text" };
+const philoxSource = unrollWgsl(philoxWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 import basisTilesSource from "./basis_tiles.wgsl" with { type: "text" };
 import basisGenerateSource from "./basis_generate.wgsl" with { type: "text" };
 import projectTermsSource from "./project_terms.wgsl" with { type: "text" };
 import projectSource from "./project.wgsl" with { type: "text" };
-import projectRademacherSource from "./project_rademacher.wgsl" with { type: "text" };
-import projectRademacherGenericSource from "./project_rademacher_generic.wgsl" with {
-  type: "text",
-};
+import projectRademacherWgsl from "./project_rademacher.wgsl" with { type: "text" };
+const projectRademacherSource = unrollWgsl(projectRademacherWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import projectRademacherGenericWgsl from "./project_rademacher_generic.wgsl" with { type: "text" };
+const projectRademacherGenericSource = unrollWgsl(projectRademacherGenericWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 import projectReduceSource from "./project_reduce.wgsl" with { type: "text" };
 import reconstructTermsSource from "./reconstruct_terms.wgsl" with { type: "text" };
-import reconstructSource from "./reconstruct.wgsl" with { type: "text" };
+import reconstructWgsl from "./reconstruct.wgsl" with { type: "text" };
+const reconstructSource = unrollWgsl(reconstructWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 import reconstructMainSource from "./reconstruct_main.wgsl" with { type: "text" };
-import reconstructSubgroupsSource from "./reconstruct_subgroups.wgsl" with { type: "text" };
-import reconstructRademacherSource from "./reconstruct_rademacher.wgsl" with { type: "text" };
+import reconstructSubgroupsWgsl from "./reconstruct_subgroups.wgsl" with { type: "text" };
+const reconstructSubgroupsSource = unrollWgsl(reconstructSubgroupsWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import reconstructRademacherWgsl from "./reconstruct_rademacher.wgsl" with { type: "text" };
+const reconstructRademacherSource = unrollWgsl(reconstructRademacherWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 
 /** Raw Philox words or one basis's elements (reference: `philox4x32`, `basisElements`). */
 export const basisGenerate: Kernel = {
@@ -169,12 +174,18 @@ export const reconstructRademacher: Kernel = {
 export const argmax: Kernel = { name: "argmax", code: argmaxSource };
 
 // Matrix products of the linear layers (src/model/ops/matmul.ts): subgroup and portable families.
-import matmulXwtSource from "./matmul_xwt.wgsl" with { type: "text" };
-import matmulDywSource from "./matmul_dyw.wgsl" with { type: "text" };
-import matmulDytxSource from "./matmul_dytx.wgsl" with { type: "text" };
-import matmulXwtPortableSource from "./matmul_xwt_portable.wgsl" with { type: "text" };
-import matmulDywPortableSource from "./matmul_dyw_portable.wgsl" with { type: "text" };
-import matmulDytxPortableSource from "./matmul_dytx_portable.wgsl" with { type: "text" };
+import matmulXwtWgsl from "./matmul_xwt.wgsl" with { type: "text" };
+const matmulXwtSource = unrollWgsl(matmulXwtWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import matmulDywWgsl from "./matmul_dyw.wgsl" with { type: "text" };
+const matmulDywSource = unrollWgsl(matmulDywWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import matmulDytxWgsl from "./matmul_dytx.wgsl" with { type: "text" };
+const matmulDytxSource = unrollWgsl(matmulDytxWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import matmulXwtPortableWgsl from "./matmul_xwt_portable.wgsl" with { type: "text" };
+const matmulXwtPortableSource = unrollWgsl(matmulXwtPortableWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import matmulDywPortableWgsl from "./matmul_dyw_portable.wgsl" with { type: "text" };
+const matmulDywPortableSource = unrollWgsl(matmulDywPortableWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import matmulDytxPortableWgsl from "./matmul_dytx_portable.wgsl" with { type: "text" };
+const matmulDytxPortableSource = unrollWgsl(matmulDytxPortableWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 import matmulPadSource from "./matmul_pad.wgsl" with { type: "text" };
 import matmulCommonSource from "./matmul_common.wgsl" with { type: "text" };
 
@@ -212,15 +223,18 @@ export const matmulDytxPortable: Kernel = {
 export const matmulPad: Kernel = { name: "matmul_pad", code: matmulPadSource };
 
 // Attention kernels for devices with subgroups (src/model/ops/attention.ts picks them).
-import attentionBackwardKeySubgroupsSource from "./attention_backward_key_subgroups.wgsl" with {
+import attentionBackwardKeySubgroupsWgsl from "./attention_backward_key_subgroups.wgsl" with {
   type: "text",
 };
-import attentionBackwardQuerySubgroupsSource from "./attention_backward_query_subgroups.wgsl" with {
+const attentionBackwardKeySubgroupsSource = unrollWgsl(attentionBackwardKeySubgroupsWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import attentionBackwardQuerySubgroupsWgsl from "./attention_backward_query_subgroups.wgsl" with {
   type: "text",
 };
-import attentionForwardSubgroupsSource from "./attention_forward_subgroups.wgsl" with {
+const attentionBackwardQuerySubgroupsSource = unrollWgsl(attentionBackwardQuerySubgroupsWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
+import attentionForwardSubgroupsWgsl from "./attention_forward_subgroups.wgsl" with {
   type: "text",
 };
+const attentionForwardSubgroupsSource = unrollWgsl(attentionForwardSubgroupsWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts
 
 /** Attention forward sharing key rows by subgroup broadcasts (reference: `attentionForwardReference`). */
 export const attentionForwardSubgroups: Kernel = {

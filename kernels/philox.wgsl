@@ -4,6 +4,8 @@
 // basisElements in src/random/basis.ts, whose JSDoc is the wire format:
 //   key     = (seed mod 2^32, seed / 2^32)
 //   counter = (granule mod 2^32, basis k, block l, tag<<24 | draw<<16 | granule / 2^32)
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 const PHILOX_M0: u32 = 0xd2511f53u;
 const PHILOX_M1: u32 = 0xcd9e8d57u;
@@ -31,76 +33,15 @@ fn philox_mulhi1(a: u32) -> u32 {
 // Philox4x32-10, the ten rounds unrolled (round r uses key + r·(W0, W1)).
 fn philox4x32(counter: vec4u, key: vec2u) -> vec4u {
   var c = counter;
+  //! for i in 0..10
   {
     let hi0 = philox_mulhi0(c.x);
     let lo0 = PHILOX_M0 * c.x;
     let hi1 = philox_mulhi1(c.z);
     let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 0u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 0u * PHILOX_W1), lo0);
+    c = vec4u(hi1 ^ c.y ^ (key.x + {i}u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + {i}u * PHILOX_W1), lo0);
   }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 1u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 1u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 2u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 2u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 3u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 3u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 4u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 4u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 5u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 5u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 6u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 6u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 7u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 7u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 8u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 8u * PHILOX_W1), lo0);
-  }
-  {
-    let hi0 = philox_mulhi0(c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = philox_mulhi1(c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4u(hi1 ^ c.y ^ (key.x + 9u * PHILOX_W0), lo1, hi0 ^ c.w ^ (key.y + 9u * PHILOX_W1), lo0);
-  }
+  //! end
   return c;
 }
 

@@ -14,6 +14,8 @@
 // partial sums). Everything is spelled out with constant indices: llvmpipe turns a private array
 // indexed at run time into a ladder of branches (and such code here multiplied the compile time).
 // 64 bases per row would be ~10% faster but compiles for many seconds.
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 // Σ ±x over x[c0 … c0+7] (32 elements) whose signs are the bits of `word` (set: negative).
 fn flip_sum(word: u32, xs: ptr<function, array<vec4f, 32>>, c0: u32) -> vec4f {
@@ -21,12 +23,9 @@ fn flip_sum(word: u32, xs: ptr<function, array<vec4f, 32>>, c0: u32) -> vec4f {
   let m = vec4u(0x80000000u);
   let s = vec4u(31u, 30u, 29u, 28u);
   return bitcast<vec4f>(bitcast<vec4u>((*xs)[c0]) ^ ((w << s) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 1u]) ^ ((w << (s - vec4u(4u))) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 2u]) ^ ((w << (s - vec4u(8u))) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 3u]) ^ ((w << (s - vec4u(12u))) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 4u]) ^ ((w << (s - vec4u(16u))) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 5u]) ^ ((w << (s - vec4u(20u))) & m)) +
-    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 6u]) ^ ((w << (s - vec4u(24u))) & m)) +
+    //! for i in 0..6
+    bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + {i+1}u]) ^ ((w << (s - vec4u({4*i+4}u))) & m)) +
+    //! end
     bitcast<vec4f>(bitcast<vec4u>((*xs)[c0 + 7u]) ^ ((w << (s - vec4u(28u))) & m));
 }
 
@@ -80,14 +79,9 @@ fn main(
   let gbegin = min(lid * t.per_lane, granules);
   let gend = min(gbegin + t.per_lane, granules);
   // Partial sums of bases 4a … 4a+3, named rather than an array so that they stay in registers.
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0);
-  var a5 = vec4f(0.0);
-  var a6 = vec4f(0.0);
-  var a7 = vec4f(0.0);
+  //! for i in 0..8
+  var a{i} = vec4f(0.0);
+  //! end
   // Tested at the bottom: on llvmpipe a `for` loop runs one more, masked, pass of its body.
   if (gbegin < gend) {
     var gi = gbegin;
@@ -95,13 +89,9 @@ fn main(
       var xs = load_granule(t, gi);
       let g = tile_granule(t, gi);
       a0 += flip4(g, t.kb, b, &xs);
-      a1 += flip4(g, t.kb + 4u, b, &xs);
-      a2 += flip4(g, t.kb + 8u, b, &xs);
-      a3 += flip4(g, t.kb + 12u, b, &xs);
-      a4 += flip4(g, t.kb + 16u, b, &xs);
-      a5 += flip4(g, t.kb + 20u, b, &xs);
-      a6 += flip4(g, t.kb + 24u, b, &xs);
-      a7 += flip4(g, t.kb + 28u, b, &xs);
+      //! for i in 0..7
+      a{i+1} += flip4(g, t.kb + {4*i+4}u, b, &xs);
+      //! end
       continuing {
         gi++;
         break if gi >= gend;
@@ -109,12 +99,7 @@ fn main(
     }
   }
   let base = t.partial + lid;
-  store4(base, t.stride, 0u, a0 * b.a);
-  store4(base, t.stride, 4u, a1 * b.a);
-  store4(base, t.stride, 8u, a2 * b.a);
-  store4(base, t.stride, 12u, a3 * b.a);
-  store4(base, t.stride, 16u, a4 * b.a);
-  store4(base, t.stride, 20u, a5 * b.a);
-  store4(base, t.stride, 24u, a6 * b.a);
-  store4(base, t.stride, 28u, a7 * b.a);
+  //! for i in 0..8
+  store4(base, t.stride, {4*i}u, a{i} * b.a);
+  //! end
 }

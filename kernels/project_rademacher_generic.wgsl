@@ -7,6 +7,8 @@
 // Prepended with kernels/philox.wgsl, kernels/basis_tiles.wgsl and kernels/project_terms.wgsl.
 // Second pass: project_reduce. A lane runs about per_lane·33·33 loop iterations at most (a `for`
 // loop runs one more, masked, pass on llvmpipe); the plan keeps per_lane ≤ 32.
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 @compute @workgroup_size(WG)
 fn main(
@@ -25,14 +27,9 @@ fn main(
   let gend = min(gbegin + t.per_lane, granules);
   let nb = min(32u, b.count - t.kb); // bases in this row (uniform over the workgroup)
   // Partial sums of bases 4a … 4a+3, named rather than an array so that they stay in registers.
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0);
-  var a5 = vec4f(0.0);
-  var a6 = vec4f(0.0);
-  var a7 = vec4f(0.0);
+  //! for i in 0..8
+  var a{i} = vec4f(0.0);
+  //! end
   for (var gi = gbegin; gi < gend; gi++) {
     let g = tile_granule(t, gi);
     // The vec4s of the granule that meet the tile.
@@ -47,14 +44,9 @@ fn main(
         let xv = load4_masked(t, gi, 128u, c, &m);
         s += term(rademacher4(w, c, b.a), xv, m);
       }
-      a0 += s * onehot(r, 0u);
-      a1 += s * onehot(r, 1u);
-      a2 += s * onehot(r, 2u);
-      a3 += s * onehot(r, 3u);
-      a4 += s * onehot(r, 4u);
-      a5 += s * onehot(r, 5u);
-      a6 += s * onehot(r, 6u);
-      a7 += s * onehot(r, 7u);
+      //! for i in 0..8
+      a{i} += s * onehot(r, {i}u);
+      //! end
     }
   }
   let sums = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);

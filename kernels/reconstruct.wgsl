@@ -19,6 +19,8 @@
 // slow path; after the lane's last granule those steps (and, if there were more, all later
 // ones) are corrected in place. The plan sizes runs and passes so that a lane's loops, the
 // corrections included, stay under llvmpipe's 65535 iterations (src/projection/_tiles.ts).
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 override WHOLE: bool = true; // every granule lies inside its tile, 4-aligned in the chunk
 override GROUP: u32 = 8u;    // bases per step: 8 (K_l ≥ 8) or 1
@@ -60,13 +62,9 @@ fn step(g: vec2u, kb: u32, end: u32, b: BasisBlock, s: f32, c0: u32) -> array<ve
   if (GROUP == 8u) {
     let mine = step_coefficient(c0, kb, end, s);
     var v = basis_terms(g, kb, b, step_coefficient_of(mine, c0, kb, 0u, end, s));
-    add_basis(&v, g, kb, 1u, b, step_coefficient_of(mine, c0, kb, 1u, end, s));
-    add_basis(&v, g, kb, 2u, b, step_coefficient_of(mine, c0, kb, 2u, end, s));
-    add_basis(&v, g, kb, 3u, b, step_coefficient_of(mine, c0, kb, 3u, end, s));
-    add_basis(&v, g, kb, 4u, b, step_coefficient_of(mine, c0, kb, 4u, end, s));
-    add_basis(&v, g, kb, 5u, b, step_coefficient_of(mine, c0, kb, 5u, end, s));
-    add_basis(&v, g, kb, 6u, b, step_coefficient_of(mine, c0, kb, 6u, end, s));
-    add_basis(&v, g, kb, 7u, b, step_coefficient_of(mine, c0, kb, 7u, end, s));
+    //! for i in 1..8
+    add_basis(&v, g, kb, {i}u, b, step_coefficient_of(mine, c0, kb, {i}u, end, s));
+    //! end
     return v;
   }
   return basis_terms(g, kb, b, coefficient(c0, kb, end, s));

@@ -9,6 +9,8 @@
 // lane r of each 8 loads coefficient kb + r and subgroupBroadcast hands it to the others: one load
 // per step. Broadcasts need control flow uniform over the subgroup: the lanes of a subgroup step
 // through the same number of granules (`subgroup_granules`).
+// Registers and steps written out by hand appear here as `//! for` loops; kernels/mod.ts expands
+// them to plain WGSL before compiling (src/gpu/wgsl_unroll.ts).
 
 // Coefficient kb + (lane mod 8) of the step: this lane's share of the loads.
 fn step_coefficient(c0: u32, kb: u32, end: u32, s: f32) -> f32 {
@@ -18,27 +20,11 @@ fn step_coefficient(c0: u32, kb: u32, end: u32, s: f32) -> f32 {
 // Coefficient kb + r of the step, from lane r of the subgroup.
 fn step_coefficient_of(mine: f32, c0: u32, kb: u32, r: u32, end: u32, s: f32) -> f32 {
   switch (r) {
-    case 0u: {
-      return subgroupBroadcast(mine, 0u);
+    //! for i in 0..7
+    case {i}u: {
+      return subgroupBroadcast(mine, {i}u);
     }
-    case 1u: {
-      return subgroupBroadcast(mine, 1u);
-    }
-    case 2u: {
-      return subgroupBroadcast(mine, 2u);
-    }
-    case 3u: {
-      return subgroupBroadcast(mine, 3u);
-    }
-    case 4u: {
-      return subgroupBroadcast(mine, 4u);
-    }
-    case 5u: {
-      return subgroupBroadcast(mine, 5u);
-    }
-    case 6u: {
-      return subgroupBroadcast(mine, 6u);
-    }
+    //! end
     default: {
       return subgroupBroadcast(mine, 7u);
     }
