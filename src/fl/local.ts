@@ -16,7 +16,9 @@
  * sequences, concatenated until T·n_accum are drawn (an epoch boundary
  * reshuffles, as a re-created data loader does).
  *
- * Each step is one batch of GPU work and one readback (its losses).
+ * Steps read nothing back: each leaves its per-sequence losses in the
+ * model's loss slots on the GPU, and they come back in one readback per
+ * client (per `lossSlots / n_accum` steps when a client takes more).
  *
  * @module
  */
@@ -51,7 +53,7 @@ export interface LocalResult {
   readonly losses: readonly number[];
   /** Mean of `losses` (NaN when a step's loss was not finite). */
   readonly meanLoss: number;
-  /** False when a loss was not finite; training stopped at that step. */
+  /** False when a loss was not finite; `losses` end at that step. */
   readonly finite: boolean;
 }
 
@@ -158,8 +160,9 @@ export class LocalTrainer {
 
   /**
    * Trains `model.trainable` in place on `sequences` for T steps, drawing
-   * the order from `stream`. Stops early (result `finite: false`) at the
-   * first non-finite loss.
+   * the order from `stream`. A non-finite loss marks the result `finite:
+   * false`, its losses ending at that step; the steps after it (recorded
+   * before the one readback saw it) only carry the non-finite values on.
    */
   async train(
     model: Transformer,
@@ -171,21 +174,32 @@ export class LocalTrainer {
     const { params, grads } = model.trainable;
     const optimizer = this.options.optimizer;
     const adam = optimizer.kind === "adam" ? this.#adamFor(params.vector) : null;
+    // Steps whose losses wait in the model's loss slots for one readback.
+    const perRead = Math.max(1, Math.floor(model.lossSlots / nAccum));
     const losses: number[] = [];
-    for (const step of steps) {
-      await model.recordLossAndGrad(step.map((i) => sequences[i]!));
-      if (optimizer.kind === "sgd") {
-        await sgdStep(params.vector, grads.vector, {
-          lr: optimizer.lr,
-          weightDecay: optimizer.weightDecay ?? 0,
-        });
-      } else {
-        await adamStep(params.vector, grads.vector, adam!, optimizer);
+    for (let first = 0; first < steps.length; first += perRead) {
+      const group = steps.slice(first, first + perRead);
+      let slot = 0;
+      for (const step of group) {
+        await model.recordLossAndGrad(step.map((i) => sequences[i]!), slot);
+        slot += step.length;
+        if (optimizer.kind === "sgd") {
+          await sgdStep(params.vector, grads.vector, {
+            lr: optimizer.lr,
+            weightDecay: optimizer.weightDecay ?? 0,
+          });
+        } else {
+          await adamStep(params.vector, grads.vector, adam!, optimizer);
+        }
       }
-      const values = await model.readStepLosses(step.length);
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      losses.push(mean);
-      if (!Number.isFinite(mean)) return { losses, meanLoss: NaN, finite: false };
+      const values = await model.readStepLosses(slot);
+      let at = 0;
+      for (const step of group) {
+        const mine = values.slice(at, at += step.length);
+        const mean = mine.reduce((a, b) => a + b, 0) / mine.length;
+        losses.push(mean);
+        if (!Number.isFinite(mean)) return { losses, meanLoss: NaN, finite: false };
+      }
     }
     const meanLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
     return { losses, meanLoss, finite: true };

@@ -391,12 +391,13 @@ export class Transformer {
    * Records `grads ← ∇ mean_i loss(sequence_i)` (gradient accumulation over
    * the micro-batches, each of batch size 1 as in the paper) for the
    * parameters {@linkcode Transformer.train} selects — into
-   * `trainable.grads` — without reading anything back;
-   * {@linkcode Transformer.readStepLosses} then returns the losses.
+   * `trainable.grads` — without reading anything back; sequence i's loss
+   * goes to loss slot `firstSlot + i`, so several steps can be read back
+   * at once by {@linkcode Transformer.readStepLosses}.
    */
-  async recordLossAndGrad(sequences: readonly Sequence[]): Promise<void> {
+  async recordLossAndGrad(sequences: readonly Sequence[], firstSlot = 0): Promise<void> {
     if (sequences.length === 0) throw new RangeError("Cannot take a gradient of no sequence");
-    this.#ensureSlots(sequences.length);
+    this.#ensureSlots(firstSlot + sequences.length);
     const { grads } = this.trainable;
     grads.vector.clear();
     const modelGrads = this.#train === "full" ? grads.views : null;
@@ -404,12 +405,21 @@ export class Transformer {
       const T = this.upload(sequence);
       await forward(this.context, this.params.views, T);
       await backward(this.context, this.params.views, modelGrads, T, 1 / sequences.length);
-      await this.#recordMean(i, T);
+      await this.#recordMean(firstSlot + i, T);
     }
   }
 
-  /** The per-sequence losses of the last recorded step (one readback). */
+  /**
+   * Loss slots on the GPU: the per-sequence losses of successive steps
+   * recorded at increasing `firstSlot`s wait here for one readback.
+   */
+  get lossSlots(): number {
+    return this.#resultSlots;
+  }
+
+  /** The per-sequence losses in slots 0 … count − 1, as the recorded steps left them (one readback). */
   readStepLosses(count: number): Promise<number[]> {
+    this.#ensureSlots(count);
     return this.#readLosses(count);
   }
 
