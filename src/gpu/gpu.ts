@@ -18,6 +18,11 @@ import { acquireDevice, type DeviceInfo, type DeviceOptions, GpuError } from "./
 import { type Grid, workgroupGrid } from "./dispatch.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
 
+/** Bytes of the per-batch uniform arena (256 dispatches at the usual 256-byte alignment). */
+const ARENA_BYTES = 65536;
+/** Cached bind groups before the cache starts over (buffers dropped without destroy()). */
+const MAX_BIND_GROUPS = 8192;
+
 /** A storage binding: a whole buffer or a byte range of one. */
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
@@ -77,11 +82,20 @@ export class Gpu {
   #lost = false;
   #liveBytes = 0;
   #peakBytes = 0;
+  readonly #ids = new WeakMap<object, number>();
+  #nextId = 1;
+  readonly #bindGroups = new Map<string, GPUBindGroup>();
+  readonly #groupsOf = new Map<number, string[]>();
+  #arena: GPUBuffer | null = null;
+  readonly #arenaData = new Uint8Array(ARENA_BYTES);
+  #arenaUsed = 0;
+  readonly #uniformAlign: number;
 
   private constructor(device: GPUDevice, info: DeviceInfo) {
     this.device = device;
     this.info = info;
     this.pipelines = new PipelineCache(device);
+    this.#uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
     device.addEventListener("uncapturederror", (event) => {
       this.#errors.push((event as GPUUncapturedErrorEvent).error.message);
     });
@@ -141,7 +155,11 @@ export class Gpu {
     const destroy = buffer.destroy.bind(buffer);
     let destroyed = false;
     buffer.destroy = () => {
-      if (!destroyed) this.#liveBytes -= size;
+      if (!destroyed) {
+        this.#liveBytes -= size;
+        const id = this.#ids.get(buffer);
+        if (id !== undefined) this.#forgetBindGroups(id);
+      }
       destroyed = true;
       destroy();
     };
@@ -176,44 +194,110 @@ export class Gpu {
     }
   }
 
-  /** Records one kernel launch into the pending batch. */
+  /**
+   * Records one kernel launch into the pending batch. The hot path creates
+   * nothing: a compiled pipeline is looked up without waiting, bind groups
+   * are cached by their buffers and ranges, and the per-call uniform values
+   * go into the batch's uniform arena, one `writeBuffer` at submit.
+   */
   async dispatch(launch: Dispatch): Promise<void> {
-    const pipeline = await this.pipelines.get(launch.kernel, launch.constants);
+    const pipeline = this.pipelines.compiled(launch.kernel, launch.constants) ??
+      await this.pipelines.get(launch.kernel, launch.constants);
     const grid = typeof launch.workgroups === "number"
       ? workgroupGrid(launch.workgroups, this.info.maxComputeWorkgroupsPerDimension)
       : launch.workgroups;
     if (grid[0] * grid[1] * grid[2] === 0) return;
-    const groups = [
-      this.device.createBindGroup({
-        label: launch.kernel.name,
-        layout: pipeline.getBindGroupLayout(0),
-        entries: launch.storage.map((binding, index) => ({
-          binding: index,
-          resource: binding instanceof GPUBuffer ? { buffer: binding } : binding,
-        })),
-      }),
-    ];
-    if (launch.uniform) {
-      const uniform = this.device.createBuffer({
-        label: `${launch.kernel.name} uniform`,
-        size: Math.max(16, Math.ceil(launch.uniform.byteLength / 16) * 16),
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(uniform.getMappedRange()).set(
-        new Uint8Array(launch.uniform.buffer, launch.uniform.byteOffset, launch.uniform.byteLength),
-      );
-      uniform.unmap();
-      groups.push(this.device.createBindGroup({
-        label: `${launch.kernel.name} uniform`,
-        layout: pipeline.getBindGroupLayout(1),
-        entries: [{ binding: 0, resource: { buffer: uniform } }],
-      }));
-    }
+    const storage = this.#bindGroup(pipeline, 0, launch.storage, launch.kernel.name);
+    const uniform = launch.uniform
+      ? this.#bindGroup(pipeline, 1, [this.#arenaSlot(launch.uniform)], launch.kernel.name)
+      : null;
     const pass = this.#computePass();
     pass.setPipeline(pipeline);
-    groups.forEach((group, index) => pass.setBindGroup(index, group));
+    pass.setBindGroup(0, storage);
+    if (uniform) pass.setBindGroup(1, uniform);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+  }
+
+  /** A small integer naming `object` (a buffer or a pipeline) in cache keys. */
+  #id(object: object): number {
+    let id = this.#ids.get(object);
+    if (id === undefined) {
+      id = this.#nextId++;
+      this.#ids.set(object, id);
+    }
+    return id;
+  }
+
+  /** The bind group `index` of `pipeline` over `bindings`, created once per distinct key. */
+  #bindGroup(
+    pipeline: GPUComputePipeline,
+    index: number,
+    bindings: readonly Binding[],
+    label: string,
+  ): GPUBindGroup {
+    let key = `${this.#id(pipeline)}/${index}`;
+    const buffers: number[] = [];
+    for (const binding of bindings) {
+      const b = binding instanceof GPUBuffer ? { buffer: binding } : binding;
+      const id = this.#id(b.buffer);
+      buffers.push(id);
+      key += `|${id}:${b.offset ?? 0}:${b.size ?? ""}`;
+    }
+    let group = this.#bindGroups.get(key);
+    if (!group) {
+      if (this.#bindGroups.size >= MAX_BIND_GROUPS) this.#forgetBindGroups();
+      group = this.device.createBindGroup({
+        label,
+        layout: pipeline.getBindGroupLayout(index),
+        entries: bindings.map((binding, i) => ({
+          binding: i,
+          resource: binding instanceof GPUBuffer ? { buffer: binding } : binding,
+        })),
+      });
+      this.#bindGroups.set(key, group);
+      for (const id of buffers) {
+        let keys = this.#groupsOf.get(id);
+        if (!keys) this.#groupsOf.set(id, keys = []);
+        keys.push(key);
+      }
+    }
+    return group;
+  }
+
+  /** Drops the cached bind groups that use buffer `id` (it is being destroyed), or all. */
+  #forgetBindGroups(id?: number): void {
+    if (id === undefined) {
+      this.#bindGroups.clear();
+      this.#groupsOf.clear();
+      return;
+    }
+    for (const key of this.#groupsOf.get(id) ?? []) this.#bindGroups.delete(key);
+    this.#groupsOf.delete(id);
+  }
+
+  /**
+   * Copies per-call uniform values into the batch's arena and returns their
+   * binding. A full arena submits the batch first (its values are written then).
+   */
+  #arenaSlot(values: ArrayBufferView<ArrayBuffer>): Binding {
+    const size = Math.max(16, Math.ceil(values.byteLength / 16) * 16);
+    let offset = Math.ceil(this.#arenaUsed / this.#uniformAlign) * this.#uniformAlign;
+    if (offset + size > ARENA_BYTES) {
+      this.flush();
+      offset = 0;
+    }
+    this.#arenaData.fill(0, offset, offset + size);
+    this.#arenaData.set(
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+      offset,
+    );
+    this.#arenaUsed = offset + size;
+    this.#arena ??= this.device.createBuffer({
+      label: "uniform arena",
+      size: ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    return { buffer: this.#arena, offset, size };
   }
 
   /** Records a buffer-to-buffer copy into the pending batch. */
@@ -240,12 +324,17 @@ export class Gpu {
     this.#commandEncoder().clearBuffer(buffer, byteOffset, byteLength ?? buffer.size - byteOffset);
   }
 
-  /** Submits the pending batch (no wait). */
+  /** Submits the pending batch (no wait), its uniform values written just before. */
   flush(): void {
     if (!this.#encoder) return;
     this.#endPass();
     const commands = this.#encoder.finish();
     this.#encoder = null;
+    if (this.#arenaUsed > 0) {
+      // Queue order: this write lands after the batches already submitted have run.
+      this.device.queue.writeBuffer(this.#arena!, 0, this.#arenaData.buffer, 0, this.#arenaUsed);
+      this.#arenaUsed = 0;
+    }
     this.device.queue.submit([commands]);
   }
 

@@ -51,6 +51,7 @@ function formatMessages(messages: readonly GPUCompilationMessage[]): string {
 export class PipelineCache {
   readonly #device: GPUDevice;
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  readonly #ready = new Map<string, GPUComputePipeline>();
   readonly #modules = new Map<string, Promise<GPUShaderModule>>();
 
   /**
@@ -72,10 +73,18 @@ export class PipelineCache {
     let pipeline = this.#pipelines.get(key);
     if (!pipeline) {
       pipeline = this.#compile(kernel, constants);
-      pipeline.catch(() => this.#pipelines.delete(key));
+      pipeline.then((ready) => this.#ready.set(key, ready), () => this.#pipelines.delete(key));
       this.#pipelines.set(key, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * The pipeline for `kernel` with `constants` if it is compiled already,
+   * without waiting (the recording hot path), else undefined.
+   */
+  compiled(kernel: Kernel, constants: Constants = {}): GPUComputePipeline | undefined {
+    return this.#ready.get(cacheKey(kernel, constants));
   }
 
   #module(kernel: Kernel): Promise<GPUShaderModule> {
