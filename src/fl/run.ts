@@ -78,6 +78,8 @@ export interface RunSummary {
   readonly diverged?: number;
   /** The first few final generations beside their references (for reading, not scoring). */
   readonly samples: readonly { readonly reference: string; readonly generation: string }[];
+  /** Every round's record: sampled and dropped clients, losses, seconds, the ledger's totals. */
+  readonly records: readonly RoundRecord[];
 }
 
 /** Examples as training sequences; those whose response was cut away entirely are left out. */
@@ -179,6 +181,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
         reference: examples[i]!.reference,
         generation,
       })),
+      records,
     };
   } catch (error) {
     if (!(error instanceof DivergenceError)) throw error;
@@ -194,6 +197,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       clientsPerRound: 0,
       trainable: model.trainable.params.vector.length,
       samples: [],
+      records: [],
       diverged: error.round,
     };
   }
