@@ -3,9 +3,11 @@
  * a batch of pending work that is submitted once, readback and timing.
  *
  * Deno polls the GPU, so every `mapAsync` or `onSubmittedWorkDone` costs
- * ≥ 10 ms. Work is therefore recorded into one command encoder (one compute
- * pass where possible) and submitted only when results are read back, when
- * {@linkcode Gpu.flush} is called, or when a copy needs the pass closed.
+ * ≥ 10 ms, and a submit grows dear as a device accumulates resources. Work
+ * is therefore recorded into one command encoder (one compute pass where
+ * possible) and submitted only when results are read back or
+ * {@linkcode Gpu.flush} is called: per-call uniform values and small
+ * uploads wait in two arenas that are written once, just before the submit.
  *
  * Binding convention for every kernel: `@group(0)` holds the storage buffers
  * in the order given to {@linkcode Gpu.dispatch} (outputs first), and
@@ -18,8 +20,14 @@ import { acquireDevice, type DeviceInfo, type DeviceOptions, GpuError } from "./
 import { type Grid, workgroupGrid } from "./dispatch.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
 
-/** Bytes of the per-batch uniform arena (256 dispatches at the usual 256-byte alignment). */
-const ARENA_BYTES = 65536;
+/**
+ * Bytes of the per-batch uniform arena: 4,096 dispatches at the usual 256-byte alignment. A full
+ * arena submits the batch, and a submit is dear once a device holds many resources (~7 ms on
+ * lavapipe after a few hundred training steps), so the arena is sized to outlast any batch.
+ */
+const ARENA_BYTES = 1 << 20;
+/** Largest write that goes through the upload arena instead of a submit (64 KiB). */
+export const UPLOAD_INLINE = 1 << 16;
 /** Cached bind groups before the cache starts over (buffers dropped without destroy()). */
 const MAX_BIND_GROUPS = 8192;
 
@@ -89,6 +97,9 @@ export class Gpu {
   #arena: GPUBuffer | null = null;
   readonly #arenaData = new Uint8Array(ARENA_BYTES);
   #arenaUsed = 0;
+  #upload: GPUBuffer | null = null;
+  readonly #uploadData = new Uint8Array(ARENA_BYTES);
+  #uploadUsed = 0;
   readonly #uniformAlign: number;
 
   private constructor(device: GPUDevice, info: DeviceInfo) {
@@ -174,10 +185,32 @@ export class Gpu {
   }
 
   /**
-   * Writes `data` into `buffer` at `byteOffset`. Pending work is submitted
-   * first, so the write lands after everything dispatched before it.
+   * Writes `data` into `buffer` at `byteOffset`, after everything recorded
+   * before it and before everything recorded after it. A small write (at
+   * most {@linkcode UPLOAD_INLINE} bytes, 4-byte aligned) goes into the
+   * batch's upload arena and a copy recorded in place, so it costs no
+   * submit; a large one submits the pending work and is written directly.
    */
   write(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    const size = Math.ceil(data.byteLength / 4) * 4;
+    if (size > 0 && size <= UPLOAD_INLINE && byteOffset % 4 === 0) {
+      let at = this.#uploadUsed;
+      if (at + size > ARENA_BYTES) {
+        this.flush();
+        at = 0;
+      }
+      this.#uploadData.fill(0, at + data.byteLength, at + size);
+      this.#uploadData.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+      this.#uploadUsed = at + size;
+      this.#upload ??= this.device.createBuffer({
+        label: "upload arena",
+        size: ARENA_BYTES,
+        usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      this.#endPass();
+      this.#commandEncoder().copyBufferToBuffer(this.#upload, at, buffer, byteOffset, size);
+      return;
+    }
     this.flush();
     // Copy only when writeBuffer cannot take the view as it is (odd length, shared memory):
     // parameter uploads are large and sit on the training path.
@@ -330,10 +363,14 @@ export class Gpu {
     this.#endPass();
     const commands = this.#encoder.finish();
     this.#encoder = null;
+    // Queue order: these writes land after the batches already submitted have run.
     if (this.#arenaUsed > 0) {
-      // Queue order: this write lands after the batches already submitted have run.
       this.device.queue.writeBuffer(this.#arena!, 0, this.#arenaData.buffer, 0, this.#arenaUsed);
       this.#arenaUsed = 0;
+    }
+    if (this.#uploadUsed > 0) {
+      this.device.queue.writeBuffer(this.#upload!, 0, this.#uploadData.buffer, 0, this.#uploadUsed);
+      this.#uploadUsed = 0;
     }
     this.device.queue.submit([commands]);
   }
