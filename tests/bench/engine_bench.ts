@@ -17,8 +17,7 @@ import { PRESETS } from "../../src/model/presets.ts";
 import { type Sequence, Transformer } from "../../src/model/transformer.ts";
 import { sgdStep } from "../../src/optim/sgd.ts";
 import { matmul, type MatmulForm } from "../../src/model/ops/matmul.ts";
-import { axpy } from "../../src/gpu/axpy.ts";
-import { GpuVector } from "../../src/gpu/vector.ts";
+import { recordingMicroseconds } from "./_recording.ts";
 
 /**
  * Rounds per side: the best of each is reported, because other work on a
@@ -56,28 +55,6 @@ async function ours(gpu: Gpu, config: ModelConfig, c: (typeof CASES)[number]) {
   const out = await generate(model, prompt, { maxNewTokens: c.newTokens, checkEvery: c.newTokens });
   const generation = out.length / ((performance.now() - start) / 1000);
   return { train, generation };
-}
-
-/**
- * JavaScript microseconds to record one dispatch (an axpy on 64 floats, with
- * its uniform), best of {@linkcode ROUNDS} runs of 2,000: what every kernel
- * launch costs before the GPU does anything.
- */
-async function recordingMicroseconds(gpu: Gpu): Promise<number> {
-  const x = GpuVector.from(gpu, new Float32Array(64).fill(1));
-  const y = GpuVector.from(gpu, new Float32Array(64));
-  await axpy(1, x, y);
-  await gpu.sync();
-  let best = Infinity;
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = performance.now();
-    for (let i = 0; i < 2000; i++) await axpy(1e-3, x, y);
-    best = Math.min(best, ((performance.now() - start) / 2000) * 1000);
-    await gpu.sync();
-  }
-  x.destroy();
-  y.destroy();
-  return best;
 }
 
 function torchJob() {
@@ -219,7 +196,7 @@ for (let round = 0; round < ROUNDS; round++) {
     kept.generate_tokens_per_s = Math.max(kept.generate_tokens_per_s, t.generate_tokens_per_s);
   }
 }
-const recordingUsPerDispatch = await recordingMicroseconds(gpu);
+const recordingUsPerDispatch = await recordingMicroseconds(gpu, ROUNDS);
 const report = {
   command: "deno task bench (tests/bench/engine_bench.ts)",
   recordingUsPerDispatch,
