@@ -117,8 +117,30 @@ export async function runFederated(
     const summary = await execute(context, setting, checkpoint);
     await checkpoint.clear();
     return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), summary }) + "\n");
-  }, { refresh: true });
+  }, { refresh: true, shardable: true, placeholder: () => placeholderRun(setting) });
   return (JSON.parse(new TextDecoder().decode(bytes)) as { summary: RunSummary }).summary;
+}
+
+/**
+ * What a shard gets for another shard's run while it is missing: the shape
+ * of a summary with every number NaN (its cell is left unfinished anyway).
+ */
+function placeholderRun(setting: FederatedSetting): Uint8Array {
+  const rounds = Array.from({ length: setting.rounds }, () => NaN);
+  const summary: RunSummary = {
+    rougeL: NaN,
+    evalLoss: [NaN, ...rounds],
+    trainLoss: rounds,
+    localSeconds: rounds,
+    aggregateSeconds: rounds,
+    perClient: NaN,
+    peakBytes: NaN,
+    clientsPerRound: NaN,
+    trainable: NaN,
+    samples: [],
+    records: [],
+  };
+  return new TextEncoder().encode(JSON.stringify({ summary }));
 }
 
 async function execute(

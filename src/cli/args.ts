@@ -32,8 +32,12 @@ export interface ReproduceArgs {
   seeds?: number[];
   /** Output folder. */
   out: string;
-  /** Cell cache folder. */
+  /** Cache folder: finished cells in `cells/`, shared artifacts in `artifacts/`. */
   cacheDir: string;
+  /** This process's part of a sharded reproduction, if any. */
+  shard?: { index: number; count: number };
+  /** List the cells the cache does not hold yet and exit. */
+  listMissing: boolean;
   /** Recompute cached cells. */
   force: boolean;
   /** Forced wgpu backend. */
@@ -54,7 +58,13 @@ Options:
   --scale S            smoke | default | paper (default: default)
   --seeds 0,1,2        seeds to run instead of the experiment's own
   --out DIR            output folder (default: results)
-  --cache-dir DIR      finished-cell cache (default: .cache/cells); interrupted runs resume from it
+  --cache-dir DIR      cache folder: finished cells (cells/), shared runs, base models and
+                       checkpoints (artifacts/) (default: .cache); interrupted runs resume from it
+  --shard I/N          compute only shard I (0 … N − 1) of the work, into --cache-dir shared by
+                       the N shards; then a plain run renders the results. I/N may be auto
+                       (Slurm: SLURM_ARRAY_TASK_ID and _COUNT) or auto/N (Slurm or Kubernetes'
+                       JOB_COMPLETION_INDEX)
+  --list-missing       list the cells the cache does not hold yet, and exit
   --force              recompute cells even when cached
   --backend B          force a WebGPU backend: ${BACKENDS.join(" | ")}
   --data-dir DIR       the real datasets, for --scale paper (see README)
@@ -76,8 +86,76 @@ function parseSeeds(text: string): number[] {
   return seeds;
 }
 
-/** Parses `argv` (without the program name). */
-export function parseReproduceArgs(argv: readonly string[]): ReproduceArgs {
+/** The scheduler variables `--shard auto` reads. */
+export const SHARD_VARIABLES = [
+  "SLURM_ARRAY_TASK_ID",
+  "SLURM_ARRAY_TASK_MIN",
+  "SLURM_ARRAY_TASK_COUNT",
+  "JOB_COMPLETION_INDEX",
+] as const;
+
+/**
+ * `--shard I/N`: shard I of N. `auto` takes both from a Slurm job array
+ * (SLURM_ARRAY_TASK_ID counted from SLURM_ARRAY_TASK_MIN, of
+ * SLURM_ARRAY_TASK_COUNT); `auto/N` takes I from Slurm or from a
+ * Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
+ *
+ * @example
+ * ```ts
+ * import { parseShard } from "./args.ts";
+ * console.log(parseShard("2/4", {}), parseShard("auto/3", { JOB_COMPLETION_INDEX: "1" })); // { index: 2, count: 4 } { index: 1, count: 3 }
+ * ```
+ */
+export function parseShard(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { index: number; count: number } {
+  const integer = (value: string | undefined, what: string) => {
+    if (value === undefined || !/^\d+$/.test(value.trim())) {
+      throw new UsageError(`Cannot use --shard ${text}: ${what} is ${value ?? "not set"}`);
+    }
+    return Number(value.trim());
+  };
+  const [first, second, ...rest] = text.split("/");
+  if (rest.length > 0 || first === undefined || first === "") {
+    throw new UsageError(`Cannot use --shard ${text}: expected I/N, auto or auto/N`);
+  }
+  let index: number;
+  let count: number;
+  if (first === "auto") {
+    const slurm = env.SLURM_ARRAY_TASK_ID;
+    if (slurm !== undefined) {
+      index = integer(slurm, "SLURM_ARRAY_TASK_ID") -
+        (env.SLURM_ARRAY_TASK_MIN === undefined
+          ? 0
+          : integer(env.SLURM_ARRAY_TASK_MIN, "SLURM_ARRAY_TASK_MIN"));
+      count = second === undefined
+        ? integer(env.SLURM_ARRAY_TASK_COUNT, "SLURM_ARRAY_TASK_COUNT")
+        : integer(second, "N");
+    } else if (env.JOB_COMPLETION_INDEX !== undefined && second !== undefined) {
+      index = integer(env.JOB_COMPLETION_INDEX, "JOB_COMPLETION_INDEX");
+      count = integer(second, "N");
+    } else {
+      throw new UsageError(
+        `Cannot use --shard ${text}: no scheduler variable (SLURM_ARRAY_TASK_ID, or ` +
+          "JOB_COMPLETION_INDEX with auto/N); pass --shard I/N",
+      );
+    }
+  } else {
+    index = integer(first, "I");
+    count = integer(second, "N");
+  }
+  if (count < 1 || index >= count) {
+    throw new UsageError(`Cannot use --shard ${text}: shard ${index} of ${count} does not exist`);
+  }
+  return { index, count };
+}
+
+/** Parses `argv` (without the program name); `env` feeds `--shard auto`. */
+export function parseReproduceArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ReproduceArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -90,7 +168,9 @@ export function parseReproduceArgs(argv: readonly string[]): ReproduceArgs {
         scale: { type: "string", default: "default" },
         seeds: { type: "string" },
         out: { type: "string", default: "results" },
-        "cache-dir": { type: "string", default: ".cache/cells" },
+        "cache-dir": { type: "string", default: ".cache" },
+        shard: { type: "string" },
+        "list-missing": { type: "boolean", default: false },
         force: { type: "boolean", default: false },
         backend: { type: "string" },
         "data-dir": { type: "string" },
@@ -124,6 +204,8 @@ export function parseReproduceArgs(argv: readonly string[]): ReproduceArgs {
     ...(values.seeds !== undefined ? { seeds: parseSeeds(values.seeds) } : {}),
     out: values.out.replace(/\/+$/, "") || "/",
     cacheDir: values["cache-dir"].replace(/\/+$/, "") || "/",
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard, env) } : {}),
+    listMissing: values["list-missing"],
     force: values.force,
     ...(backend ? { backend } : {}),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),

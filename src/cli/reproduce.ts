@@ -13,8 +13,14 @@ import { toCsv } from "../experiment/csv.ts";
 import { toManifest } from "../experiment/manifest.ts";
 import { toMarkdown } from "../experiment/markdown.ts";
 import { figureSvg } from "../experiment/plot.ts";
-import { type ExperimentRun, runExperiment } from "../experiment/runner.ts";
-import { parseReproduceArgs, type ReproduceArgs, USAGE, UsageError } from "./args.ts";
+import { type ExperimentRun, missingCells, runExperiment } from "../experiment/runner.ts";
+import {
+  parseReproduceArgs,
+  type ReproduceArgs,
+  SHARD_VARIABLES,
+  USAGE,
+  UsageError,
+} from "./args.ts";
 import { DirectoryArtifacts, DirectoryCache, writeFileAtomic } from "./files.ts";
 import { gitCommit } from "./git.ts";
 import { ProgressLine } from "./progress.ts";
@@ -70,9 +76,8 @@ export function checkRequirements(experiment: Experiment, args: ReproduceArgs): 
     }
     if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
       throw new UsageError(
-        `Cannot read ${flag} ${dir}: the reproduce task may read only this repository; put the ` +
-          `folder (or a link to it) inside it, or run deno run --allow-read=.,${dir} ` +
-          "--allow-write=results,.cache --allow-env src/cli/reproduce.ts …",
+        `Cannot read ${flag} ${dir}: this process was not granted it (deno task reproduce ` +
+          "grants exactly the --data-dir and --model-dir folders it is given)",
       );
     }
     let isDirectory = false;
@@ -112,12 +117,45 @@ async function writeOutputs(run: ExperimentRun, args: ReproduceArgs, command: st
   return files.map(([path]) => path);
 }
 
+/** The scheduler variables `--shard auto` reads, where the process may read them. */
+function schedulerEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of SHARD_VARIABLES) {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state === "granted") {
+      env[name] = Deno.env.get(name);
+    }
+  }
+  return env;
+}
+
+/**
+ * Refuses a folder this process may not or cannot write: creates it and a
+ * probe file in it, so the reason (permission, read-only disk, a file in
+ * the way) is said before any work starts.
+ */
+function checkWritable(flag: string, dir: string): void {
+  if (Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted") {
+    throw new UsageError(
+      `Cannot write to ${flag} ${dir}: this process was not granted it (deno task reproduce ` +
+        `grants exactly the --out and --cache-dir folders it is given)`,
+    );
+  }
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+    const probe = `${dir}/.write-probe-${Deno.pid}`;
+    Deno.writeTextFileSync(probe, "");
+    Deno.removeSync(probe);
+  } catch (error) {
+    throw new UsageError(`Cannot write to ${flag} ${dir}: ${(error as Error).message}`);
+  }
+}
+
 /** Runs the CLI with `argv`; returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ReproduceArgs;
   let experiments: Experiment[];
   try {
-    args = parseReproduceArgs(argv);
+    args = parseReproduceArgs(argv, schedulerEnv());
     if (args.help) {
       console.log(USAGE);
       return 0;
@@ -138,13 +176,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     for (const e of unavailable) console.error(`skipping ${e.id}: no "${args.scale}" preset`);
     for (const e of experiments) checkRequirements(e, args);
-    for (const [flag, dir] of [["--out", args.out], ["--cache-dir", args.cacheDir]]) {
-      if (Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted") {
-        throw new UsageError(
-          `Cannot write to ${flag} ${dir}: the reproduce task may write only results/ and ` +
-            `.cache/; for another folder run deno run --allow-write=${dir} … src/cli/reproduce.ts`,
-        );
-      }
+    for (const [flag, dir] of [["--out", args.out], ["--cache-dir", args.cacheDir]] as const) {
+      if (flag === "--out" && (args.shard || args.listMissing)) continue; // writes no results
+      checkWritable(flag, dir);
     }
     experiments = experiments.filter((e) => e.scales[args.scale]);
   } catch (error) {
@@ -155,8 +189,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const command = ["deno task reproduce", ...argv].join(" ");
-  const cache = new DirectoryCache(args.cacheDir);
-  const artifacts = new DirectoryArtifacts(args.cacheDir.replace(/[^/]+$/, "artifacts"));
+  const cache = new DirectoryCache(`${args.cacheDir}/cells`);
+  const artifacts = new DirectoryArtifacts(`${args.cacheDir}/artifacts`);
+  if (args.listMissing) {
+    let missing = 0;
+    for (const experiment of experiments) {
+      const keys = await missingCells(experiment, {
+        scale: args.scale,
+        cache,
+        ...(args.seeds ? { seeds: args.seeds } : {}),
+      });
+      missing += keys.length;
+      for (const key of keys) console.log(`${experiment.id}\t${key}`);
+    }
+    console.error(`${missing} cell(s) missing from ${args.cacheDir}`);
+    return 0;
+  }
   const progress = new ProgressLine();
   const failures: string[] = [];
   for (const experiment of experiments) {
@@ -173,8 +221,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         force: args.force,
         onProgress: (event) => progress.update(event),
         ...(args.backend ? { device: { backend: args.backend } } : {}),
+        ...(args.shard ? { shard: args.shard } : {}),
       });
       progress.done();
+      if (args.shard) {
+        const { index, count } = args.shard;
+        const cells = run.outcomes.length + run.unfinished.length;
+        console.error(
+          `${experiment.id}: shard ${index}/${count} finished ${run.outcomes.length} of ${cells} ` +
+            `cells (${run.unfinished.length} wait for other shards' runs) in ` +
+            `${run.wallSeconds.toFixed(1)} s`,
+        );
+        continue;
+      }
       const paths = await writeOutputs(run, args, command);
       console.log(toMarkdown(run));
       const cached = run.outcomes.filter((o) => o.cached).length;
@@ -189,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       failures.push(experiment.id);
     }
   }
-  if (experiments.length > failures.length) {
+  if (experiments.length > failures.length && !args.shard) {
     await writeFileAtomic(`${args.out}/README.md`, await resultsIndex(args.out));
   }
   if (failures.length > 0) {

@@ -86,6 +86,16 @@ export interface Resources {
 /** What an experiment needs at a scale beyond the toolkit itself. */
 export type Requirement = "data" | "models";
 
+/** How a cell asks for an artifact (see {@linkcode CellContext.artifact}). */
+export interface ArtifactOptions {
+  /** Made afresh once per experiment under `--force` (results, not inputs). */
+  readonly refresh?: boolean;
+  /** One unit of a sharded reproduction's work: made only by the shard that owns its name. */
+  readonly shardable?: boolean;
+  /** Stand-in bytes while a shardable artifact of another shard is missing. */
+  readonly placeholder?: () => Uint8Array;
+}
+
 /** What a running cell can use. */
 export interface CellContext {
   /** The scale being run. */
@@ -103,11 +113,14 @@ export interface CellContext {
    * read from the artifact store, or made by `make` and stored first. With
    * `refresh`, a run under `--force` makes it afresh (once per experiment):
    * for results such as federated runs, not for inputs such as base models.
+   * A `shardable` artifact (a federated run) is made by one shard of a
+   * sharded reproduction only (see `RunOptions.shard`); the others get its
+   * `placeholder` while it is missing, and their cell is left unfinished.
    */
   artifact(
     name: string,
     make: () => Promise<Uint8Array>,
-    options?: { readonly refresh?: boolean },
+    options?: ArtifactOptions,
   ): Promise<Uint8Array>;
   /**
    * Where long work called `name` keeps its latest checkpoint (in the

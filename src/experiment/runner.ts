@@ -9,6 +9,7 @@
 import { Gpu } from "../gpu/gpu.ts";
 import type { DeviceInfo, DeviceOptions } from "../gpu/device.ts";
 import type {
+  ArtifactOptions,
   Cell,
   CellOutcome,
   CellResult,
@@ -20,6 +21,7 @@ import type {
   Scale,
   TableData,
 } from "./define.ts";
+import { sha256Hex } from "./hash.ts";
 import { aggregateTable } from "./stats.ts";
 
 /** A finished cell as stored in a cache. */
@@ -143,6 +145,16 @@ export interface RunOptions {
   artifacts?: ArtifactStore;
   /** Real data and checkpoint folders. */
   resources?: Resources;
+  /**
+   * Run only this shard's part of the work (a sharded reproduction, several
+   * processes over one shared artifact store and cache): the shardable
+   * artifacts (federated runs) whose name hashes to `index` mod `count`, and
+   * the cells whose key does, for cells that use the GPU outside such
+   * artifacts. A cell that needs another shard's missing artifact is left
+   * unfinished (not cached, not in `outcomes`); a plain run over the same
+   * store then finishes it from what the shards stored.
+   */
+  shard?: { readonly index: number; readonly count: number };
 }
 
 /** The outcome of an experiment run: plain data, ready for the report writers. */
@@ -165,6 +177,8 @@ export interface ExperimentRun {
   readonly checks: readonly Check[];
   /** The GPU that ran the cells, when one was used. */
   readonly adapter: DeviceInfo | null;
+  /** Keys of the cells left to other shards (empty unless `shard` was given). */
+  readonly unfinished: readonly string[];
   /** Seconds the run took (cached cells cost nearly nothing). */
   readonly wallSeconds: number;
 }
@@ -270,20 +284,46 @@ export async function runExperiment(
     return gpuPromise;
   };
   const artifacts = options.artifacts ?? new MemoryArtifacts();
+  const shard = options.shard ?? null;
+  if (shard) validateShard(shard);
+  // Sharded: what the cell being run may do, and which other shards' artifacts it lacked.
+  let cellOwned = true;
+  let insideOwned = 0;
+  let lacking: string[] = [];
   // Under `force`, an artifact asked for with `refresh` is made afresh once per call, then shared.
   const made = new Set<string>();
   const artifact = async (
     name: string,
     make: () => Promise<Uint8Array>,
-    artifactOptions: { refresh?: boolean } = {},
+    artifactOptions: ArtifactOptions = {},
   ) => {
     const refresh = options.force && artifactOptions.refresh && !made.has(name);
     const stored = refresh ? undefined : await artifacts.get(name);
     if (stored) return stored;
-    const bytes = await make();
+    let bytes: Uint8Array;
+    if (shard && artifactOptions.shardable) {
+      if (await shardOf(name, shard.count) !== shard.index) {
+        lacking.push(name);
+        if (artifactOptions.placeholder) return artifactOptions.placeholder();
+        throw new OtherShardsWork(name);
+      }
+      insideOwned++;
+      try {
+        bytes = await make();
+      } finally {
+        insideOwned--;
+      }
+    } else {
+      bytes = await make();
+    }
     await artifacts.set(name, bytes);
     made.add(name);
     return bytes;
+  };
+  // A cell of another shard may still make this shard's artifacts, but not use the GPU itself.
+  const cellGpu = (): Promise<Gpu> => {
+    if (!cellOwned && insideOwned === 0) return Promise.reject(new OtherShardsWork("cell"));
+    return getGpu();
   };
   const checkpoint = (name: string) => {
     const path = `checkpoints/${name}`;
@@ -294,6 +334,7 @@ export async function runExperiment(
     };
   };
   const outcomes: CellOutcome[] = [];
+  const unfinished: string[] = [];
   try {
     for (const [index, cell] of cells.entries()) {
       const base = {
@@ -316,15 +357,29 @@ export async function runExperiment(
       }
       options.onProgress?.({ ...base, cached: false, fraction: 0 });
       const t0 = performance.now();
-      const result = await cell.run({
-        scale: options.scale,
-        seed: cell.seed,
-        gpu: getGpu,
-        resources: options.resources ?? {},
-        artifact,
-        checkpoint,
-        progress: (update) => options.onProgress?.({ ...base, cached: false, ...update }),
-      });
+      cellOwned = !shard || await shardOf(cell.key, shard.count) === shard.index;
+      lacking = [];
+      let result: CellResult;
+      try {
+        result = await cell.run({
+          scale: options.scale,
+          seed: cell.seed,
+          gpu: cellGpu,
+          resources: options.resources ?? {},
+          artifact,
+          checkpoint,
+          progress: (update) => options.onProgress?.({ ...base, cached: false, ...update }),
+        });
+      } catch (error) {
+        // Sharded, a cell fed another shard's placeholder may fail on it: it is unfinished either way.
+        if (!(error instanceof OtherShardsWork) && lacking.length === 0) throw error;
+        unfinished.push(cell.key);
+        continue;
+      }
+      if (lacking.length > 0) {
+        unfinished.push(cell.key);
+        continue;
+      }
       assertResult(cell, result);
       const seconds = (performance.now() - t0) / 1000;
       await cache.set({ key: cell.key, result, seconds });
@@ -337,7 +392,9 @@ export async function runExperiment(
   let table: TableData | undefined;
   let points: Point[] | undefined;
   let checks: Check[] = [];
-  if (experiment.kind === "table") {
+  if (shard) {
+    // A shard's outcomes are a part of the experiment: the plain run over the store renders it.
+  } else if (experiment.kind === "table") {
     table = aggregateTable(experiment.rows(params), experiment.columns, outcomes);
     checks = experiment.verify?.(table, params) ?? [];
   } else {
@@ -355,8 +412,67 @@ export async function runExperiment(
     ...(points ? { points } : {}),
     checks,
     adapter,
+    unfinished,
     wallSeconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Work that belongs to another shard of a sharded reproduction. */
+class OtherShardsWork extends Error {
+  constructor(what: string) {
+    super(`Cannot make ${what}: it belongs to another shard`);
+    this.name = "OtherShardsWork";
+  }
+}
+
+function validateShard(shard: { readonly index: number; readonly count: number }): void {
+  const { index, count } = shard;
+  if (
+    !Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count
+  ) {
+    throw new RangeError(`Cannot run shard ${index} of ${count}: expected 0 ≤ index < count`);
+  }
+}
+
+/**
+ * The shard (0 … count − 1) that owns the work called `name`: the first 32
+ * bits of its SHA-256, mod `count`. A pure function of the name, so every
+ * process of a sharded reproduction agrees on the partition.
+ *
+ * @example
+ * ```ts
+ * import { shardOf } from "./runner.ts";
+ * console.log(await shardOf("runs/smoke/abc.json", 1), (await shardOf("x", 3)) < 3); // 0 true
+ * ```
+ */
+export async function shardOf(name: string, count: number): Promise<number> {
+  return parseInt((await sha256Hex(name)).slice(0, 8), 16) % count;
+}
+
+/**
+ * The keys of `experiment`'s cells at `scale` that `cache` does not hold
+ * yet: what a sharded reproduction has still to finish.
+ *
+ * @example
+ * ```ts
+ * import { MemoryCache, missingCells, runExperiment } from "./runner.ts";
+ * import { table7 } from "../../experiments/table7.ts";
+ * const cache = new MemoryCache();
+ * const before = await missingCells(table7, { scale: "smoke", cache });
+ * await runExperiment(table7, { scale: "smoke", cache });
+ * console.log(before.length, (await missingCells(table7, { scale: "smoke", cache })).length); // 1 0
+ * ```
+ */
+export async function missingCells(
+  experiment: Experiment,
+  options: { readonly scale: Scale; readonly seeds?: readonly number[]; readonly cache: CellCache },
+): Promise<string[]> {
+  const preset = experiment.scales[options.scale];
+  if (!preset) return [];
+  const cells = experiment.cells(preset.params, options.seeds ?? preset.seeds, options.scale);
+  const missing: string[] = [];
+  for (const cell of cells) if (!await options.cache.get(cell.key)) missing.push(cell.key);
+  return missing;
 }
 
 function cellIdentity(cell: Cell): { key: string; row: string; seed: number } {

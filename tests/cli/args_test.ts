@@ -10,7 +10,8 @@ Deno.test("arguments: defaults and every option", () => {
     help: false,
     scale: "default",
     out: "results",
-    cacheDir: ".cache/cells",
+    cacheDir: ".cache",
+    listMissing: false,
     force: false,
   });
   const all = parseReproduceArgs([
@@ -27,6 +28,9 @@ Deno.test("arguments: defaults and every option", () => {
     "--force",
     "--backend",
     "gl",
+    "--shard",
+    "1/3",
+    "--list-missing",
   ]);
   assert.deepEqual(all.ids, ["a", "b"]);
   assert.equal(all.scale, "smoke");
@@ -34,6 +38,8 @@ Deno.test("arguments: defaults and every option", () => {
   assert.equal(all.out, "out");
   assert.equal(all.backend, "gl");
   assert.equal(all.force, true);
+  assert.deepEqual(all.shard, { index: 1, count: 3 });
+  assert.equal(all.listMissing, true);
 });
 
 Deno.test("arguments: bad values are refused with the reason", () => {
