@@ -185,6 +185,7 @@ export { type Gsm8kOptions } from "./src/data/loaders/gsm8k.ts";
 
 // Declaring an experiment: tables, figures, cells, checks, the runner's stores, plots (src/experiment).
 export {
+  type ArtifactOptions,
   type Axis,
   type Cell,
   type CellContext,
@@ -217,8 +218,10 @@ export {
   type CellCache,
   MemoryArtifacts,
   MemoryCache,
+  missingCells,
   type ProgressEvent,
   type RunOptions,
   ScaleUnavailableError,
+  shardOf,
 } from "./src/experiment/runner.ts";
 export { figureSvg } from "./src/experiment/plot.ts";
