@@ -153,6 +153,13 @@ export {
   IGNORE_INDEX,
 } from "./src/model/ops/cross_entropy.ts";
 export {
+  biasAdd,
+  biasAddReference,
+  biasGrad,
+  biasGradReference,
+  type BiasShape,
+} from "./src/model/ops/bias.ts";
+export {
   matmul,
   type MatmulForm,
   matmulReference,

@@ -173,6 +173,15 @@ export const reconstructRademacher: Kernel = {
 /** Greedy next token of one logits row, fed back as the next input (reference: `argmaxReference`). */
 export const argmax: Kernel = { name: "argmax", code: argmaxSource };
 
+// Projection biases (Qwen2's q/k/v; src/model/ops/bias.ts).
+import biasAddSource from "./bias_add.wgsl" with { type: "text" };
+import biasGradSource from "./bias_grad.wgsl" with { type: "text" };
+
+/** `y[t, c] += b[c]` in place (reference: `biasAddReference`). */
+export const biasAdd: Kernel = { name: "bias_add", code: biasAddSource };
+/** `db[c] += Σ_t dy[t, c]` (reference: `biasGradReference`). */
+export const biasGrad: Kernel = { name: "bias_grad", code: biasGradSource };
+
 // Matrix products of the linear layers (src/model/ops/matmul.ts): subgroup and portable families.
 import matmulXwtWgsl from "./matmul_xwt.wgsl" with { type: "text" };
 const matmulXwtSource = unrollWgsl(matmulXwtWgsl); // compile-time loops: src/gpu/wgsl_unroll.ts

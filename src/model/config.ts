@@ -34,6 +34,8 @@ export interface ModelConfig {
   readonly rmsNormEps: number;
   /** Whether the LM head re-uses the token embedding (`tie_word_embeddings`). */
   readonly tieEmbeddings: boolean;
+  /** Biases on the q, k and v projections, as Qwen2 has them (`model_type` `qwen2`; default none). */
+  readonly attentionBias?: boolean;
 }
 
 const INTEGER_FIELDS = [
@@ -46,8 +48,8 @@ const INTEGER_FIELDS = [
   "maxPositions",
 ] as const;
 
-/** Our field name → the `config.json` field name. */
-const HF_NAMES: Readonly<Record<keyof ModelConfig, string>> = {
+/** Our field name → the `config.json` field name (the attention bias follows the model type). */
+const HF_NAMES: Readonly<Record<Exclude<keyof ModelConfig, "attentionBias">, string>> = {
   hiddenSize: "hidden_size",
   numLayers: "num_hidden_layers",
   numHeads: "num_attention_heads",
@@ -106,6 +108,9 @@ function checkConfig(config: ModelConfig, action: string): ModelConfig {
   if (typeof config.tieEmbeddings !== "boolean") {
     fail(`tieEmbeddings must be a boolean, got ${String(config.tieEmbeddings)}`, "type");
   }
+  if (config.attentionBias !== undefined && typeof config.attentionBias !== "boolean") {
+    fail(`attentionBias must be a boolean, got ${String(config.attentionBias)}`, "type");
+  }
   if (config.hiddenSize % config.numHeads !== 0) {
     fail(`hiddenSize ${config.hiddenSize} is not a multiple of numHeads ${config.numHeads}`);
   }
@@ -127,6 +132,7 @@ function checkConfig(config: ModelConfig, action: string): ModelConfig {
     ropeTheta: config.ropeTheta,
     rmsNormEps: config.rmsNormEps,
     tieEmbeddings: config.tieEmbeddings,
+    ...(config.attentionBias ? { attentionBias: true } : {}),
   });
 }
 
@@ -205,8 +211,11 @@ export function configFromHf(json: unknown, source = "config.json"): ModelConfig
     throw new RangeError(`Cannot read ${source}: ${reason}`);
   };
   const type = raw["model_type"];
-  if (type !== undefined && type !== "llama") {
-    reject(`model_type "${type}" is not supported (expected "llama")`);
+  if (type !== undefined && type !== "llama" && type !== "qwen2") {
+    reject(`model_type "${type}" is not supported (expected "llama" or "qwen2")`);
+  }
+  if (type === "qwen2" && raw["use_sliding_window"] === true) {
+    reject("use_sliding_window is true, but this decoder attends to every earlier token");
   }
   const act = raw["hidden_act"];
   if (act !== undefined && act !== "silu") reject(`hidden_act "${act}" is not supported ("silu")`);
@@ -217,15 +226,18 @@ export function configFromHf(json: unknown, source = "config.json"): ModelConfig
     reject(`rope_scaling ${JSON.stringify(raw["rope_scaling"])} is not supported`);
   }
   const defaults = hfDefaults(raw);
-  const value = (field: keyof ModelConfig): unknown => {
+  const value = (field: keyof typeof HF_NAMES): unknown => {
     const name = HF_NAMES[field];
     const v = raw[name] ?? defaults[name];
     if (v === undefined) reject(`the field "${name}" is missing`);
     return v;
   };
-  const config = Object.fromEntries(
-    (Object.keys(HF_NAMES) as (keyof ModelConfig)[]).map((field) => [field, value(field)]),
-  ) as unknown as ModelConfig;
+  const config = {
+    ...Object.fromEntries(
+      (Object.keys(HF_NAMES) as (keyof typeof HF_NAMES)[]).map((field) => [field, value(field)]),
+    ),
+    ...(type === "qwen2" ? { attentionBias: true } : {}),
+  } as unknown as ModelConfig;
   const validated = checkConfig(config, `read ${source}`);
   const declaredHead = raw["head_dim"];
   if (declaredHead !== undefined && declaredHead !== headDim(validated)) {
@@ -252,11 +264,13 @@ export function configToHf(
 ): Record<string, unknown> {
   const c = validateConfig(config);
   const fields = Object.fromEntries(
-    (Object.keys(HF_NAMES) as (keyof ModelConfig)[]).map((field) => [HF_NAMES[field], c[field]]),
+    (Object.keys(HF_NAMES) as (keyof typeof HF_NAMES)[]).map((f) => [HF_NAMES[f], c[f]]),
   );
+  const qwen = c.attentionBias === true;
   return {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
+    architectures: [qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+    model_type: qwen ? "qwen2" : "llama",
+    ...(qwen ? { use_sliding_window: false } : {}),
     hidden_act: "silu",
     torch_dtype: "float32",
     ...fields,
@@ -276,5 +290,6 @@ export function configToHf(
  * ```
  */
 export function sameConfig(a: ModelConfig, b: ModelConfig): boolean {
-  return (Object.keys(HF_NAMES) as (keyof ModelConfig)[]).every((field) => a[field] === b[field]);
+  return (Object.keys(HF_NAMES) as (keyof typeof HF_NAMES)[]).every((f) => a[f] === b[f]) &&
+    (a.attentionBias ?? false) === (b.attentionBias ?? false);
 }

@@ -51,6 +51,7 @@ export function initParameters(
       values.fill(1);
       continue;
     }
+    if (slot.kind === "bias") continue; // zero, as Hugging Face initialises biases
     const tensorStream = stream.derive(slot.name);
     for (let i = 0; i < values.length; i++) values[i] = std * tensorStream.normal();
   }

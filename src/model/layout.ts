@@ -33,7 +33,7 @@ import { defaultChunkElements, GpuVector } from "../gpu/vector.ts";
 export const TENSOR_ALIGNMENT = 64;
 
 /** What a tensor is, for initialisation and for rules that treat kinds differently. */
-export type TensorKind = "embedding" | "linear" | "norm";
+export type TensorKind = "embedding" | "linear" | "bias" | "norm";
 
 /** One parameter tensor: HF name, shape (row-major, `[out, in]` for linears) and size. */
 export interface TensorShape {
@@ -74,9 +74,11 @@ export function tensorShapes(config: ModelConfig): TensorShape[] {
   add("model.embed_tokens.weight", [c.vocabSize, h], "embedding", null);
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
-    add(`${p}.self_attn.q_proj.weight`, [h, h], "linear", i);
-    add(`${p}.self_attn.k_proj.weight`, [kv, h], "linear", i);
-    add(`${p}.self_attn.v_proj.weight`, [kv, h], "linear", i);
+    // Each projection's bias (Qwen2) right after its weight, as the checkpoint lists them.
+    for (const [proj, rows] of [["q", h], ["k", kv], ["v", kv]] as const) {
+      add(`${p}.self_attn.${proj}_proj.weight`, [rows, h], "linear", i);
+      if (c.attentionBias) add(`${p}.self_attn.${proj}_proj.bias`, [rows], "bias", i);
+    }
     add(`${p}.self_attn.o_proj.weight`, [h, h], "linear", i);
     add(`${p}.mlp.gate_proj.weight`, [m, h], "linear", i);
     add(`${p}.mlp.up_proj.weight`, [m, h], "linear", i);

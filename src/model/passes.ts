@@ -26,6 +26,7 @@ import type { Adapter } from "./peft/adapter.ts";
 import { headDim, type ModelConfig } from "./config.ts";
 import type { TensorView } from "./layout.ts";
 import { attentionBackward, attentionForward } from "./ops/attention.ts";
+import { biasAdd, biasGrad } from "./ops/bias.ts";
 import { crossEntropyBackward, crossEntropyForward } from "./ops/cross_entropy.ts";
 import { embeddingBackward, embeddingForward } from "./ops/embedding.ts";
 import { matmul } from "./ops/matmul.ts";
@@ -66,6 +67,9 @@ export function layerNames(l: number) {
     q: `${p}.self_attn.q_proj.weight`,
     k: `${p}.self_attn.k_proj.weight`,
     v: `${p}.self_attn.v_proj.weight`,
+    qBias: `${p}.self_attn.q_proj.bias`,
+    kBias: `${p}.self_attn.k_proj.bias`,
+    vBias: `${p}.self_attn.v_proj.bias`,
     o: `${p}.self_attn.o_proj.weight`,
     gate: `${p}.mlp.gate_proj.weight`,
     up: `${p}.mlp.up_proj.weight`,
@@ -165,6 +169,11 @@ export async function forward(
     await matmul(gpu, L.q, L.norm1, tensor(params, n.q), { form: "xwt", m: T, n: s.C, k: s.C });
     await matmul(gpu, L.k, L.norm1, tensor(params, n.k), { form: "xwt", m: T, n: s.Ckv, k: s.C });
     await matmul(gpu, L.v, L.norm1, tensor(params, n.v), { form: "xwt", m: T, n: s.Ckv, k: s.C });
+    if (config.attentionBias) {
+      await biasAdd(gpu, { y: L.q, b: tensor(params, n.qBias) }, { T, C: s.C });
+      await biasAdd(gpu, { y: L.k, b: tensor(params, n.kBias) }, { T, C: s.Ckv });
+      await biasAdd(gpu, { y: L.v, b: tensor(params, n.vBias) }, { T, C: s.Ckv });
+    }
     if (lora) {
       for (const [target, y] of [["q", L.q], ["k", L.k], ["v", L.v]] as const) {
         await lora.forward(l, target, { x: L.norm1, y }, T);
@@ -375,12 +384,15 @@ export async function backward(
     await ropeBackward(gpu, { x: a.dk, ...rotary }, { ...ropeShape, heads: s.Hkv });
     const needInput = inputGrad || l > 0;
     const projections = [
-      ["q", a.dq, n.q, s.C],
-      ["k", a.dk, n.k, s.Ckv],
-      ["v", a.dv, n.v, s.Ckv],
+      ["q", a.dq, n.q, n.qBias, s.C],
+      ["k", a.dk, n.k, n.kBias, s.Ckv],
+      ["v", a.dv, n.v, n.vBias, s.Ckv],
     ] as const;
-    for (const [target, dy, name, width] of projections) {
+    for (const [target, dy, name, biasName, width] of projections) {
       await weightGrad(name, dy, L.norm1, width, s.C);
+      if (grads && config.attentionBias) {
+        await biasGrad(gpu, { db: tensor(grads, biasName), dy }, { T, C: width });
+      }
       if (needInput) {
         await matmul(gpu, a.dC, dy, tensor(params, name), {
           form: "dyw",

@@ -104,7 +104,11 @@ export function referenceLogits(
     name: string,
     out: number,
   ): Float64Array => {
-    const y = linear(input, get(name), T, out, C);
+    let y = linear(input, get(name), T, out, C);
+    if (config.attentionBias && target !== "o") {
+      const bias = get(name.replace(/\.weight$/, ".bias"));
+      y = y.map((value, i) => value + bias[i % out]!);
+    }
     if (adapter?.kind !== "lora" || !adapter.targets.includes(target)) return y;
     const names = loraNames(l, target);
     const u = linear(input, extra(names.a), T, adapter.rank, C);

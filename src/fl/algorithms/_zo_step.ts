@@ -263,7 +263,7 @@ export class ZoStepper {
   async #decay(): Promise<void> {
     const slot = CONSTANT_SLOTS + this.options.directions;
     for (const view of this.model.params.views.values()) {
-      if (view.kind === "norm") continue;
+      if (view.kind === "norm" || view.kind === "bias") continue;
       const n4 = Math.ceil(view.numel / 4);
       const { perLane, workgroups } = laneLayout(n4);
       await this.model.gpu.dispatch({
