@@ -115,10 +115,16 @@ function smokeAlgorithm(method: Method): AlgorithmConfig {
   return spec;
 }
 
-/** Ferret's published per-model settings on CodeAlpaca/GSM8K (paper.md §5.2). */
+/**
+ * Ferret's per-model settings on CodeAlpaca/GSM8K: LLaMA2-7B's and -13B's as
+ * published (paper.md §5.2); LLaMA3-8B and Qwen2.5-7B have none reported
+ * (§5.3), so they take LLaMA2-7B's, as Table 9's notes say.
+ */
 const FERRET_LARGE: Partial<Record<PaperModel, { lr: number; globalLr: number }>> = {
   "llama-2-7b": { lr: 3e-4, globalLr: 5 },
   "llama-2-13b": { lr: 5e-4, globalLr: 10 },
+  "llama-3-8b": { lr: 3e-4, globalLr: 5 },
+  "qwen2.5-7b": { lr: 3e-4, globalLr: 5 },
 };
 
 /** Paper scale (paper.md §5–6). */

@@ -30,6 +30,6 @@ export const table9 = accuracyTable({
   notes: [
     "[as printed] The FedZO and FedKSeed rows are identical in three of the four columns: almost certainly a copy error in the paper (paper.md §8 item 6).",
     "The paper gives no hyper-parameters or checkpoint ids for these two models and no FedIT row; at paper scale the LLaMA2-7B settings of Table 3 are used, with checkpoints in <model-dir>/Meta-Llama-3-8B and <model-dir>/Qwen2.5-7B.",
-    "Qwen2.5's attention projections carry biases, which this engine's LLaMA block does not model: a Qwen2.5 checkpoint is refused at load time rather than run without them.",
+    "Qwen2.5's attention projections carry q/k/v biases; the engine models them (ModelConfig.attentionBias, read from the checkpoint's config.json model_type qwen2).",
   ],
 });
