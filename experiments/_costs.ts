@@ -78,9 +78,43 @@ export interface CostParams {
 }
 
 /** The parameters of a cost table at a scale. */
+/**
+ * The run a cost table times for `method`. At paper scale its own, by
+ * Appx. C.2's protocol (paper.md §3 Table 10): batch size 1 for every
+ * method, 10 local steps for FedAvg and Ferret, 200 for FedZO (b₁ = 200,
+ * b₂ = 1) and FedKSeed; per-round costs need few rounds (R matters only
+ * for totals, which the tables do not print), so 3, with one held-out
+ * example for the loss and no generation. Below paper scale, the accuracy
+ * tables' runs (already one protocol for every method).
+ *
+ * @example
+ * ```ts
+ * import { costSetting } from "./_costs.ts";
+ * const s = costSetting("paper", "gsm8k-like", "llama-2-7b", "fedavg");
+ * console.log(s.local, s.rounds); // { steps: 10, nAccum: 1 } 3
+ * ```
+ */
+export function costSetting(
+  scale: Scale,
+  dataset: SuiteName,
+  model: PaperModel,
+  method: CostMethod,
+): FederatedSetting {
+  const accuracy = federatedSetting(scale, dataset, model, method);
+  if (scale !== "paper") return accuracy;
+  return {
+    ...accuracy,
+    rounds: 3,
+    local: method === "fedavg" || method === "ferret"
+      ? { steps: 10, nAccum: 1 }
+      : { steps: 200, nAccum: 1 },
+    evaluation: { lossExamples: 1, rougeExamples: 0, maxNewTokens: 1 },
+  };
+}
+
 export function costParams(spec: CostSpec, scale: Scale): CostParams {
   const settings = Object.fromEntries(
-    METHODS.map((m) => [m, federatedSetting(scale, spec.dataset, spec.model, m)]),
+    METHODS.map((m) => [m, costSetting(scale, spec.dataset, spec.model, m)]),
   );
   const config = scale === "paper" ? PRESETS[spec.model] : standIn(spec.model, scale).config;
   return {
@@ -200,6 +234,8 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
       "'At the paper's model size': 2d with d the exact parameter count of the paper's model, 2K for " +
       "FedKSeed, and for Ferret 2 Σ K_l with the measured mean K_l per block over the paper " +
       "model's L blocks of the official grouping.",
+      "At paper scale each method runs its own 3 rounds by Appx. C.2's protocol: batch size 1, " +
+      "10 local steps for FedAvg and Ferret, 200 for FedZO and FedKSeed (experiments/_costs.ts).",
       `Below paper scale these are the runs of the accuracy tables on the stand-in of ${
         MODEL_LABELS[spec.model]
       } (experiments/_models.ts).`,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { costSetting } from "../../experiments/_costs.ts";
 import { federatedSetting } from "../../experiments/_settings.ts";
 
 Deno.test("paper-scale settings follow paper.md §5 model by model", () => {
@@ -43,5 +44,21 @@ Deno.test("paper-scale settings follow paper.md §5 model by model", () => {
     }
     const avg = federatedSetting("paper", "gsm8k-like", model, "fedavg").algorithm;
     assert.deepEqual(avg, { kind: "fedavg", lr: 3e-4, globalLr: 1 });
+  }
+});
+
+Deno.test("cost tables time their own runs at paper scale, by Appx. C.2's protocol", () => {
+  for (const method of ["fedavg", "ferret", "fedzo", "fedkseed"] as const) {
+    const cost = costSetting("paper", "gsm8k-like", "llama-2-7b", method);
+    const accuracy = federatedSetting("paper", "gsm8k-like", "llama-2-7b", method);
+    const steps = method === "fedavg" || method === "ferret" ? 10 : 200;
+    assert.deepEqual(cost.local, { steps, nAccum: 1 }, method);
+    assert.deepEqual(cost.algorithm, accuracy.algorithm);
+    assert.equal(cost.rounds, 3);
+    // Below paper scale: the accuracy tables' own runs.
+    assert.deepEqual(
+      costSetting("default", "ni-like", "open_llama_3b", method),
+      federatedSetting("default", "ni-like", "open_llama_3b", method),
+    );
   }
 });
