@@ -38,6 +38,10 @@ export interface ReproduceArgs {
   shard?: { index: number; count: number };
   /** List the cells the cache does not hold yet and exit. */
   listMissing: boolean;
+  /** Print the plan (runs, memory, time, refusals) and exit. */
+  plan: boolean;
+  /** The device's memory in bytes, for the plan. */
+  deviceMemory?: number;
   /** Recompute cached cells. */
   force: boolean;
   /** Forced wgpu backend. */
@@ -65,6 +69,9 @@ Options:
                        (Slurm: SLURM_ARRAY_TASK_ID and _COUNT) or auto/N (Slurm or Kubernetes'
                        JOB_COMPLETION_INDEX)
   --list-missing       list the cells the cache does not hold yet, and exit
+  --plan               list every federated run with its model, GPU memory and estimated time
+                       per round (calibrated on this adapter), refusing what cannot fit; exit
+  --device-memory GIB  the device's memory, for --plan (WebGPU does not tell it)
   --force              recompute cells even when cached
   --backend B          force a WebGPU backend: ${BACKENDS.join(" | ")}
   --data-dir DIR       the real datasets, for --scale paper (see README)
@@ -84,6 +91,14 @@ function parseSeeds(text: string): number[] {
     throw new UsageError(`Cannot use --seeds "${text}": a seed is repeated`);
   }
   return seeds;
+}
+
+function parseGib(text: string): number {
+  const gib = Number(text);
+  if (!(gib > 0) || !Number.isFinite(gib)) {
+    throw new UsageError(`Cannot use --device-memory "${text}": expected a number of GiB > 0`);
+  }
+  return gib * 2 ** 30;
 }
 
 /** The scheduler variables `--shard auto` reads. */
@@ -171,6 +186,8 @@ export function parseReproduceArgs(
         "cache-dir": { type: "string", default: ".cache" },
         shard: { type: "string" },
         "list-missing": { type: "boolean", default: false },
+        plan: { type: "boolean", default: false },
+        "device-memory": { type: "string" },
         force: { type: "boolean", default: false },
         backend: { type: "string" },
         "data-dir": { type: "string" },
@@ -206,6 +223,10 @@ export function parseReproduceArgs(
     cacheDir: values["cache-dir"].replace(/\/+$/, "") || "/",
     ...(values.shard !== undefined ? { shard: parseShard(values.shard, env) } : {}),
     listMissing: values["list-missing"],
+    plan: values.plan,
+    ...(values["device-memory"] !== undefined
+      ? { deviceMemory: parseGib(values["device-memory"]) }
+      : {}),
     force: values.force,
     ...(backend ? { backend } : {}),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),

@@ -7,6 +7,8 @@
  */
 
 import { EXPERIMENTS, findExperiment } from "../../experiments/mod.ts";
+import { planExperiments } from "../../experiments/plan.ts";
+import { Gpu } from "../gpu/gpu.ts";
 import { resultsIndex } from "./results_index.ts";
 import type { Experiment } from "../experiment/define.ts";
 import { toCsv } from "../experiment/csv.ts";
@@ -175,8 +177,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
     for (const e of unavailable) console.error(`skipping ${e.id}: no "${args.scale}" preset`);
-    for (const e of experiments) checkRequirements(e, args);
+    // The plan reads no data (a model's config.json at most, where --model-dir names it).
+    if (!args.plan) { for (const e of experiments) checkRequirements(e, args); }
     for (const [flag, dir] of [["--out", args.out], ["--cache-dir", args.cacheDir]] as const) {
+      if (args.plan) break; // writes nothing
       if (flag === "--out" && (args.shard || args.listMissing)) continue; // writes no results
       checkWritable(flag, dir);
     }
@@ -187,6 +191,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+  if (args.plan) {
+    const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
+    try {
+      const { text, refused } = await planExperiments(experiments, {
+        scale: args.scale,
+        gpu,
+        ...(args.seeds ? { seeds: args.seeds } : {}),
+        ...(args.modelDir ? { modelDir: args.modelDir } : {}),
+        ...(args.deviceMemory ? { deviceMemory: args.deviceMemory } : {}),
+      });
+      console.log(text);
+      return refused > 0 ? 1 : 0;
+    } finally {
+      gpu.destroy();
+    }
   }
   const command = ["deno task reproduce", ...argv].join(" ");
   const cache = new DirectoryCache(`${args.cacheDir}/cells`);

@@ -94,6 +94,8 @@ export interface ArtifactOptions {
   readonly shardable?: boolean;
   /** Stand-in bytes while a shardable artifact of another shard is missing. */
   readonly placeholder?: () => Uint8Array;
+  /** What a planner may know about the work (e.g. a federated run's setting), as plain data. */
+  readonly plan?: unknown;
 }
 
 /** What a running cell can use. */

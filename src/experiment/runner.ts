@@ -449,6 +449,77 @@ export async function shardOf(name: string, count: number): Promise<number> {
   return parseInt((await sha256Hex(name)).slice(0, 8), 16) % count;
 }
 
+/** What {@linkcode planCells} learns of one cell without running its work. */
+export interface CellPlan {
+  /** The cell's key, row and seed. */
+  readonly key: string;
+  /** Its row. */
+  readonly row: string;
+  /** Its seed. */
+  readonly seed: number;
+  /** The shardable artifacts (federated runs) it asks for, with their plans. */
+  readonly work: readonly { readonly name: string; readonly plan: unknown }[];
+  /** Whether it also uses the GPU itself (outside those artifacts). */
+  readonly gpu: boolean;
+}
+
+/** Ends a cell being planned: its work is not run. */
+class Planned extends Error {}
+
+/**
+ * Walks `experiment`'s cells at `scale` without running their work: each
+ * cell runs until it asks for the GPU or for an artifact it would have to
+ * make, and the shardable artifacts it asks for on the way are recorded
+ * with their `plan` (a cell reading them gets their placeholders).
+ *
+ * @example
+ * ```ts
+ * import { planCells } from "./runner.ts";
+ * import { table7 } from "../../experiments/table7.ts";
+ * const plans = await planCells(table7, { scale: "smoke" });
+ * console.log(plans.length, plans[0]!.work.length, plans[0]!.gpu); // 1 0 false
+ * ```
+ */
+export async function planCells(
+  experiment: Experiment,
+  options: { readonly scale: Scale; readonly seeds?: readonly number[] },
+): Promise<CellPlan[]> {
+  const preset = experiment.scales[options.scale];
+  if (!preset) return [];
+  const cells = experiment.cells(preset.params, options.seeds ?? preset.seeds, options.scale);
+  const plans: CellPlan[] = [];
+  for (const cell of cells) {
+    const work: { name: string; plan: unknown }[] = [];
+    let gpu = false;
+    try {
+      await cell.run({
+        scale: options.scale,
+        seed: cell.seed,
+        gpu: () => {
+          gpu = true;
+          return Promise.reject(new Planned());
+        },
+        resources: {},
+        artifact: (name, _make, artifactOptions = {}) => {
+          if (!artifactOptions.shardable || !artifactOptions.placeholder) throw new Planned();
+          work.push({ name, plan: artifactOptions.plan ?? null });
+          return Promise.resolve(artifactOptions.placeholder());
+        },
+        checkpoint: () => ({
+          load: () => Promise.resolve(null),
+          save: () => Promise.resolve(),
+          clear: () => Promise.resolve(),
+        }),
+        progress: () => {},
+      });
+    } catch {
+      // Planned, or a cell failing on a placeholder: what it asked for so far is recorded.
+    }
+    plans.push({ key: cell.key, row: cell.row, seed: cell.seed, work, gpu });
+  }
+  return plans;
+}
+
 /**
  * The keys of `experiment`'s cells at `scale` that `cache` does not hold
  * yet: what a sharded reproduction has still to finish.

@@ -12,6 +12,7 @@ Deno.test("arguments: defaults and every option", () => {
     out: "results",
     cacheDir: ".cache",
     listMissing: false,
+    plan: false,
     force: false,
   });
   const all = parseReproduceArgs([
@@ -31,6 +32,9 @@ Deno.test("arguments: defaults and every option", () => {
     "--shard",
     "1/3",
     "--list-missing",
+    "--plan",
+    "--device-memory",
+    "80",
   ]);
   assert.deepEqual(all.ids, ["a", "b"]);
   assert.equal(all.scale, "smoke");
@@ -40,6 +44,8 @@ Deno.test("arguments: defaults and every option", () => {
   assert.equal(all.force, true);
   assert.deepEqual(all.shard, { index: 1, count: 3 });
   assert.equal(all.listMissing, true);
+  assert.equal(all.plan, true);
+  assert.equal(all.deviceMemory, 80 * 2 ** 30);
 });
 
 Deno.test("arguments: bad values are refused with the reason", () => {
