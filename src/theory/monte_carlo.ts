@@ -10,7 +10,8 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
-import type { BasisPlan, ProjectOptions } from "../projection/plan.ts";
+import { BasisPlan, type ProjectOptions } from "../projection/plan.ts";
+import type { Distribution } from "../random/basis.ts";
 import { RandomStream } from "../random/stream.ts";
 
 /** Seeds per GPU batch (bounds the coordinate buffers and pending work). */
@@ -137,4 +138,53 @@ export function meanAndError(values: readonly number[]): { mean: number; se: num
 export function trialSeeds(seed: number, tag: number, count: number): number[] {
   const base = seed * 1_000_003 + tag * 65_537;
   return Array.from({ length: count }, (_, i) => base + i);
+}
+
+/** A Monte Carlo check's GPU setup: a vector, its scratch space, and one block of K bases over it. */
+export interface OneBlock {
+  /** The vector (Δ or u) on the GPU. */
+  readonly x: GpuVector;
+  /** Working space shaped like it. */
+  readonly scratch: GpuVector;
+  /** The plan of K bases over its one block. */
+  readonly plan: BasisPlan;
+}
+
+/**
+ * Runs `work` with `data` on the GPU and a one-block plan of `K` bases of
+ * `distribution` over it, freeing them afterwards.
+ *
+ * @example
+ * ```ts
+ * import { withOneBlock } from "./monte_carlo.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * const gpu = await Gpu.create();
+ * const bases = await withOneBlock(gpu, new Float32Array(8), 3, "gaussian", ({ plan }) =>
+ *   Promise.resolve(plan.offsets.length));
+ * console.log(bases); // 1
+ * gpu.destroy();
+ * ```
+ */
+export async function withOneBlock<T>(
+  gpu: Gpu,
+  data: Float32Array,
+  K: number,
+  distribution: Distribution,
+  work: (setup: OneBlock) => Promise<T>,
+): Promise<T> {
+  const x = GpuVector.from(gpu, data);
+  const scratch = x.like("scratch");
+  const plan = BasisPlan.create(gpu, {
+    blocks: [{ start: 0, length: data.length }],
+    counts: [K],
+    distribution,
+    vector: x,
+  });
+  try {
+    return await work({ x, scratch, plan });
+  } finally {
+    plan.destroy();
+    x.destroy();
+    scratch.destroy();
+  }
 }

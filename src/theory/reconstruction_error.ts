@@ -8,8 +8,6 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { GpuVector } from "../gpu/vector.ts";
-import { BasisPlan } from "../projection/plan.ts";
 import { basisKurtosis, basisVariance, type Distribution } from "../random/basis.ts";
 import {
   dot,
@@ -18,6 +16,7 @@ import {
   projectAll,
   reconstructionNorms,
   trialSeeds,
+  withOneBlock,
 } from "./monte_carlo.ts";
 
 /**
@@ -123,15 +122,7 @@ export async function theorem2Row(gpu: Gpu, options: Theorem2Options): Promise<T
   const { d, K, trials, seed } = options;
   const distribution = options.distribution ?? "truncnormal";
   const delta = normalVector(seed, `theory/theorem2/delta/${d}`, d);
-  const x = GpuVector.from(gpu, delta);
-  const scratch = x.like("scratch");
-  const plan = BasisPlan.create(gpu, {
-    blocks: [{ start: 0, length: d }],
-    counts: [K],
-    distribution,
-    vector: x,
-  });
-  try {
+  return await withOneBlock(gpu, delta, K, distribution, async ({ x, scratch, plan }) => {
     const rho = basisVariance(distribution, d);
     const s = (options.miscale ?? 1) / (rho * K);
     const seeds = trialSeeds(seed, d * 7919 + K, trials);
@@ -153,9 +144,5 @@ export async function theorem2Row(gpu: Gpu, options: Theorem2Options): Promise<T
       bound_max: theorem2BoundMax(d, K, rho),
       bound_eq16: theorem2BoundEq16(d, K, rho),
     };
-  } finally {
-    plan.destroy();
-    x.destroy();
-    scratch.destroy();
-  }
+  });
 }

@@ -9,8 +9,6 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { GpuVector } from "../gpu/vector.ts";
-import { BasisPlan } from "../projection/plan.ts";
 import { basisKurtosis, basisVariance } from "../random/basis.ts";
 import {
   dot,
@@ -19,6 +17,7 @@ import {
   projectAll,
   reconstructionNorms,
   trialSeeds,
+  withOneBlock,
 } from "./monte_carlo.ts";
 
 /** One row of the check, everything divided by (ρK)² (the scaled reconstruction's factor). */
@@ -62,10 +61,7 @@ export async function theorem4GapRow(
   const u = normalVector(seed, `theory/theorem4_gap/u/${d}`, d);
   const n = Math.sqrt(dot(u, u));
   for (let i = 0; i < d; i++) u[i] = u[i]! / n;
-  const x = GpuVector.from(gpu, u);
-  const scratch = x.like("scratch");
-  const plan = BasisPlan.create(gpu, { blocks: [{ start: 0, length: d }], counts: [K], vector: x });
-  try {
+  return await withOneBlock(gpu, u, K, "truncnormal", async ({ x, scratch, plan }) => {
     const rho = basisVariance("truncnormal", d);
     const seeds = trialSeeds(seed, d + 104729 * K, trials);
     const gammas = await projectAll(plan, x, seeds);
@@ -82,9 +78,5 @@ export async function theorem4GapRow(
       printed: 1,
       correct: 1 + (d + basisKurtosis("truncnormal", d) - 2) / K,
     };
-  } finally {
-    plan.destroy();
-    x.destroy();
-    scratch.destroy();
-  }
+  });
 }

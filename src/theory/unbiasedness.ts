@@ -8,10 +8,15 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { GpuVector } from "../gpu/vector.ts";
-import { BasisPlan } from "../projection/plan.ts";
 import { basisKurtosis, basisVariance, type Distribution } from "../random/basis.ts";
-import { dot, normalVector, projectAll, reconstructionNorms, trialSeeds } from "./monte_carlo.ts";
+import {
+  dot,
+  normalVector,
+  projectAll,
+  reconstructionNorms,
+  trialSeeds,
+  withOneBlock,
+} from "./monte_carlo.ts";
 
 /** How the coordinates are scaled. */
 export type Scaling = "paper" | "official";
@@ -75,46 +80,44 @@ export async function theorem1Row(gpu: Gpu, options: Theorem1Options): Promise<T
   const { d, K, trials, seed, scaling } = options;
   const distribution = options.distribution ?? "truncnormal";
   const delta = normalVector(seed, `theory/theorem1/delta/${d}`, d);
-  const x = GpuVector.from(gpu, delta);
-  const scratch = x.like("scratch");
-  const sum = x.like("sum");
-  const plan = BasisPlan.create(gpu, {
-    blocks: [{ start: 0, length: d }],
-    counts: [K],
-    distribution,
-    vector: x,
-  });
-  try {
-    const rho = basisVariance(distribution, d);
-    const factor = scaling === "paper" ? 1 / (rho * K) : d / K;
-    const expected = scaling === "paper" ? 1 : d * rho;
-    const seeds = trialSeeds(seed, d * 31 + K + (scaling === "paper" ? 0 : 7), trials);
-    const gammas = await projectAll(plan, x, seeds);
-    await reconstructionNorms(plan, scratch, seeds, gammas, [factor * (options.miscale ?? 1)], sum);
-    const total = await sum.read();
-    const mean = total.map((v) => v / trials);
-    const n2 = dot(delta, delta);
-    let dev = 0, bias = 0;
-    for (let i = 0; i < d; i++) {
-      dev += (mean[i]! - expected * delta[i]!) ** 2;
-      bias += (mean[i]! - delta[i]!) ** 2;
+  return await withOneBlock(gpu, delta, K, distribution, async ({ x, scratch, plan }) => {
+    const sum = x.like("sum");
+    try {
+      const rho = basisVariance(distribution, d);
+      const factor = scaling === "paper" ? 1 / (rho * K) : d / K;
+      const expected = scaling === "paper" ? 1 : d * rho;
+      const seeds = trialSeeds(seed, d * 31 + K + (scaling === "paper" ? 0 : 7), trials);
+      const gammas = await projectAll(plan, x, seeds);
+      await reconstructionNorms(
+        plan,
+        scratch,
+        seeds,
+        gammas,
+        [factor * (options.miscale ?? 1)],
+        sum,
+      );
+      const total = await sum.read();
+      const mean = total.map((v) => v / trials);
+      const n2 = dot(delta, delta);
+      let dev = 0, bias = 0;
+      for (let i = 0; i < d; i++) {
+        dev += (mean[i]! - expected * delta[i]!) ** 2;
+        bias += (mean[i]! - delta[i]!) ** 2;
+      }
+      const noise = expected * Math.sqrt((d + basisKurtosis(distribution, d) - 2) / (K * trials));
+      return {
+        d,
+        K,
+        trials,
+        deviation: Math.sqrt(dev / n2),
+        bias: Math.sqrt(bias / n2),
+        noise,
+        slope: dot(mean, delta) / n2,
+        slope_se: noise / Math.sqrt(d),
+        expected_slope: expected,
+      };
+    } finally {
+      sum.destroy();
     }
-    const noise = expected * Math.sqrt((d + basisKurtosis(distribution, d) - 2) / (K * trials));
-    return {
-      d,
-      K,
-      trials,
-      deviation: Math.sqrt(dev / n2),
-      bias: Math.sqrt(bias / n2),
-      noise,
-      slope: dot(mean, delta) / n2,
-      slope_se: noise / Math.sqrt(d),
-      expected_slope: expected,
-    };
-  } finally {
-    plan.destroy();
-    x.destroy();
-    scratch.destroy();
-    sum.destroy();
-  }
+  });
 }
