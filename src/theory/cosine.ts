@@ -44,3 +44,32 @@ export async function reconstructionCosine(
 export function predictedCosine(d: number, K: number, kurtosis: number): number {
   return 1 / Math.sqrt(1 + (d + kurtosis - 2) / K);
 }
+
+/**
+ * Ferret's own accuracy: cos(Δ̃, u) of the reconstruction from u's
+ * coordinates γ_u = Vᵀu under Eq. (8)'s scales 1/(ρ_l K_l), given ‖u‖².
+ *
+ * @example
+ * ```ts
+ * import { ferretCosine } from "./cosine.ts";
+ * import { projectAll } from "./monte_carlo.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
+ * import { BasisPlan } from "../projection/plan.ts";
+ * const gpu = await Gpu.create();
+ * const u = GpuVector.from(gpu, new Float32Array([1, 2, 3, 4]));
+ * const plan = BasisPlan.create(gpu, { blocks: [{ start: 0, length: 4 }], counts: [4], vector: u });
+ * const [gamma] = await projectAll(plan, u, [7]);
+ * console.log((await ferretCosine(plan, u.like(), 7, gamma!, 30)) > 0); // true
+ * gpu.destroy();
+ * ```
+ */
+export function ferretCosine(
+  plan: BasisPlan,
+  scratch: GpuVector,
+  seed: number,
+  gammaU: Float32Array,
+  normU2: number,
+): Promise<number> {
+  return reconstructionCosine(plan, scratch, seed, gammaU, plan.paperScales(), gammaU, normU2);
+}

@@ -13,7 +13,7 @@ import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
 import { largestRemainder } from "../projection/allocation.ts";
 import { BasisPlan } from "../projection/plan.ts";
-import { reconstructionCosine } from "./cosine.ts";
+import { ferretCosine, reconstructionCosine } from "./cosine.ts";
 import { dot, projectAll, uniformVector } from "./monte_carlo.ts";
 import { equalBlocks } from "./block_speedup.ts";
 
@@ -64,17 +64,7 @@ export async function figure8a(
       const delta = w0.map((v, i) => v - w[i]!);
       target.write(delta);
       const [gamma] = await projectAll(plan, target, [basisSeed]);
-      out.ferret.push(
-        await reconstructionCosine(
-          plan,
-          scratch,
-          basisSeed,
-          gamma!,
-          plan.paperScales(),
-          gamma!,
-          dot(delta, delta),
-        ),
-      );
+      out.ferret.push(await ferretCosine(plan, scratch, basisSeed, gamma!, dot(delta, delta)));
       const zoW = await wz.read();
       out.zo.push(cosine(w0.map((v, i) => v - zoW[i]!), delta));
     }
@@ -122,17 +112,7 @@ export async function figure8b(
       const [gamma] = await projectAll(plan, gv, [basisSeed]);
       const [g] = await projectAll(plan, xv, [basisSeed], { objective: "zo-sin2", eps });
       const n2 = dot(grad, grad);
-      out.ferret.push(
-        await reconstructionCosine(
-          plan,
-          scratch,
-          basisSeed,
-          gamma!,
-          plan.paperScales(),
-          gamma!,
-          n2,
-        ),
-      );
+      out.ferret.push(await ferretCosine(plan, scratch, basisSeed, gamma!, n2));
       out.zo.push(await reconstructionCosine(plan, scratch, basisSeed, g!, [1 / K], gamma!, n2));
     } finally {
       plan.destroy();
@@ -175,18 +155,7 @@ export async function figure8c(
       const basisSeed = seed * 7919 + 17;
       try {
         const [gamma] = await projectAll(plan, gv, [basisSeed]);
-        const scales = plan.paperScales();
-        out.ferret.push(
-          await reconstructionCosine(
-            plan,
-            scratch,
-            basisSeed,
-            gamma!,
-            scales,
-            gamma!,
-            dot(grad, grad),
-          ),
-        );
+        out.ferret.push(await ferretCosine(plan, scratch, basisSeed, gamma!, dot(grad, grad)));
         const coef = plan.coordinateBuffer();
         gpu.write(coef, gamma!);
         const timing = await gpu.time(() => plan.reconstruct(scratch, basisSeed, coef));

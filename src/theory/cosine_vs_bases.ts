@@ -10,7 +10,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
 import { BasisPlan } from "../projection/plan.ts";
-import { reconstructionCosine } from "./cosine.ts";
+import { ferretCosine, reconstructionCosine } from "./cosine.ts";
 import { dot, projectAll, uniformVector } from "./monte_carlo.ts";
 
 /** Cosines per K for Ferret and for ZO at each ε (one seed). */
@@ -72,7 +72,7 @@ export async function figure7Cosines(
       plans.push(plan);
       const g = gamma!.subarray(0, K);
       result.ferret.push(
-        await reconstructionCosine(plan, scratch, basisSeed, g, plan.paperScales(), g, normG2),
+        await ferretCosine(plan, scratch, basisSeed, g, normG2),
       );
       for (const [i, eps] of epsilons.entries()) {
         result[`zo_${eps}`]!.push(
