@@ -158,8 +158,9 @@ export function roundSeconds(
   const clients = clientsPerRound(PAPER_CLIENTS[setting.dataset], { fraction: setting.fraction });
   const a = setting.algorithm;
   let steps: number;
-  if (a.kind === "fedkseed") steps = (a.steps * 2) / 3; // two forward passes a step
-  else if (a.kind === "fedzo") steps = (a.steps * 2) / 3; // forward difference: L(w), L(w + εu)
+  // A zeroth-order step is two forward passes (FedKSeed's central difference; FedZO's L(w) and
+  // L(w + εu)), each a third of a training step.
+  if (a.kind === "fedkseed" || a.kind === "fedzo") steps = (a.steps * 2) / 3;
   else if (setting.local.steps === "epoch") return null;
   else steps = setting.local.steps * setting.local.nAccum;
   return clients * steps * tokens * parameters * perParameterToken;

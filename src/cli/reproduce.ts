@@ -179,11 +179,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const e of unavailable) console.error(`skipping ${e.id}: no "${args.scale}" preset`);
     // The plan reads no data (a model's config.json at most, where --model-dir names it).
     if (!args.plan) { for (const e of experiments) checkRequirements(e, args); }
-    for (const [flag, dir] of [["--out", args.out], ["--cache-dir", args.cacheDir]] as const) {
-      if (args.plan) break; // writes nothing
-      if (flag === "--out" && (args.shard || args.listMissing)) continue; // writes no results
-      checkWritable(flag, dir);
-    }
+    // The plan writes nothing; a shard and --list-missing write no results.
+    if (!args.plan && !args.shard && !args.listMissing) checkWritable("--out", args.out);
+    if (!args.plan) checkWritable("--cache-dir", args.cacheDir);
     experiments = experiments.filter((e) => e.scales[args.scale]);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -484,10 +484,8 @@ export async function planCells(
   experiment: Experiment,
   options: { readonly scale: Scale; readonly seeds?: readonly number[] },
 ): Promise<CellPlan[]> {
-  const preset = experiment.scales[options.scale];
-  if (!preset) return [];
-  const cells = experiment.cells(preset.params, options.seeds ?? preset.seeds, options.scale);
   const plans: CellPlan[] = [];
+  const cells = presetCells(experiment, options.scale, options.seeds);
   for (const cell of cells) {
     const work: { name: string; plan: unknown }[] = [];
     let gpu = false;
@@ -538,12 +536,17 @@ export async function missingCells(
   experiment: Experiment,
   options: { readonly scale: Scale; readonly seeds?: readonly number[]; readonly cache: CellCache },
 ): Promise<string[]> {
-  const preset = experiment.scales[options.scale];
-  if (!preset) return [];
-  const cells = experiment.cells(preset.params, options.seeds ?? preset.seeds, options.scale);
   const missing: string[] = [];
-  for (const cell of cells) if (!await options.cache.get(cell.key)) missing.push(cell.key);
+  for (const cell of presetCells(experiment, options.scale, options.seeds)) {
+    if (!await options.cache.get(cell.key)) missing.push(cell.key);
+  }
   return missing;
+}
+
+/** The cells of `experiment` at `scale` (none where it has no preset), with `seeds` or its own. */
+function presetCells(experiment: Experiment, scale: Scale, seeds?: readonly number[]): Cell[] {
+  const preset = experiment.scales[scale];
+  return preset ? experiment.cells(preset.params, seeds ?? preset.seeds, scale) : [];
 }
 
 function cellIdentity(cell: Cell): { key: string; row: string; seed: number } {

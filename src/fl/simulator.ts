@@ -291,7 +291,8 @@ async function runRound(
       seconds[phase] += (performance.now() - start) / 1000;
     }
   };
-  await gpu.sync();
+  // The GPU is idle here (simulate settles it before the first round, and every round ends by
+  // reading ‖w‖ back), so the first phase times only its own work.
   params.copyTo(global);
   const aggregation = algorithm.aggregator(info);
   const batch = options.clientBatch ?? 1;
@@ -463,6 +464,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       records.push(...(checkpoint.records as RoundRecord[]));
       done = checkpoint.round;
     }
+    await model.gpu.sync(); // setup's and the checkpoint's work stay out of round 1's timing
     for (let round = done + 1; round <= until; round++) {
       const roundStart = performance.now();
       const ids = sampleClients(seed, round, clients.length, participation);

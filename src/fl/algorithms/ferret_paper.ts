@@ -140,7 +140,9 @@ export class FerretPaper extends FerretBase<PaperMessage, PaperDownload> {
         `Cannot run Ferret (paper mode) with K = ${K}: Σ K_l = K needs K ≥ L = ${blocks.length}`,
       );
     }
-    this.#scratch = model.trainable.params.vector.like("least-squares scratch");
+    if (this.#leastSquares) {
+      this.#scratch = model.trainable.params.vector.like("least-squares scratch");
+    }
     return Promise.resolve();
   }
 
@@ -160,7 +162,7 @@ export class FerretPaper extends FerretBase<PaperMessage, PaperDownload> {
       distribution: s.distribution,
       delta: update.delta,
       seed,
-      leastSquares: this.#leastSquares ? this.#scratch : null,
+      leastSquares: this.#scratch,
     });
     return coordinates.every(Number.isFinite) ? { client, seed, counts, coordinates } : null;
   }
