@@ -88,6 +88,7 @@ export {
   clippedCoefficient,
   FerretOfficial,
   type FerretOfficialOptions,
+  type FixedAllocation,
   officialChoice,
   officialCoordinates,
   type OfficialDownload,

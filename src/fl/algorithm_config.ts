@@ -34,7 +34,10 @@ export type AlgorithmConfig =
     readonly K: number;
     readonly lr: number;
     readonly globalLr: number;
+    /** Paper mode: how Σ_l K_l = K is split. Official mode: with `totalK`, replaces the code's rule. */
     readonly allocation?: AllocationRule;
+    /** Official mode with `allocation`: the fixed total Σ_l K_l (K stays the pool size). */
+    readonly totalK?: number;
     readonly groupMultiplier?: number;
     readonly optimizer?: "sgd" | "adam";
   }
@@ -59,6 +62,35 @@ function optimizerOf(kind: "sgd" | "adam" | undefined, lr: number): LocalOptimiz
   return kind === "adam" ? { kind: "adam", lr } : { kind: "sgd", lr };
 }
 
+function createFerret(
+  config: Extract<AlgorithmConfig, { kind: "ferret" }>,
+  { steps, nAccum }: LocalSteps,
+): FederatedAlgorithm {
+  const common = {
+    K: config.K,
+    local: { steps, nAccum, optimizer: optimizerOf(config.optimizer, config.lr) },
+    globalLr: config.globalLr,
+    ...(config.groupMultiplier ? { groupMultiplier: config.groupMultiplier } : {}),
+  };
+  if (config.mode === "paper") {
+    return ferret({
+      mode: "paper",
+      ...common,
+      ...(config.allocation ? { allocation: config.allocation } : {}),
+    });
+  }
+  if ((config.allocation === undefined) !== (config.totalK === undefined)) {
+    throw new TypeError(
+      "Cannot create Ferret (official mode) with only one of allocation and totalK: a fixed " +
+        "allocation needs both",
+    );
+  }
+  const fixed = config.allocation && config.totalK !== undefined
+    ? { allocation: { rule: config.allocation, total: config.totalK } }
+    : {};
+  return ferret({ mode: "official", ...common, ...fixed });
+}
+
 /**
  * The algorithm `config` describes, with first-order local training `local`.
  *
@@ -81,14 +113,7 @@ export function createAlgorithm(config: AlgorithmConfig, local: LocalSteps): Fed
         globalLr: config.globalLr ?? 1,
       });
     case "ferret":
-      return ferret({
-        mode: config.mode,
-        K: config.K,
-        local: { steps, nAccum, optimizer: optimizerOf(config.optimizer, config.lr) },
-        globalLr: config.globalLr,
-        ...(config.allocation ? { allocation: config.allocation } : {}),
-        ...(config.groupMultiplier ? { groupMultiplier: config.groupMultiplier } : {}),
-      });
+      return createFerret(config, local);
     case "fedkseed":
       return fedKSeed({ K: config.K, steps: config.steps, lr: config.lr, rebuild: "replay" });
     case "fedzo":

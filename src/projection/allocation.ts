@@ -98,6 +98,54 @@ export function allocateBases(
   total: number,
   norms?: readonly number[],
 ): number[] {
+  return largestRemainder(allocationWeights(rule, dims, norms), total);
+}
+
+/**
+ * {@linkcode allocateBases} with at most `cap` bases per block (a seed pool
+ * of `cap` seeds): blocks the rule would give more get `cap`, and the rest of
+ * the total is split over the other blocks by the same rule, until none is
+ * over. Σ K_l = `total` exactly, which needs `total` ≤ `cap` · L.
+ *
+ * @example
+ * ```ts
+ * import { cappedAllocation } from "./allocation.ts";
+ * console.log(cappedAllocation("dim", [100, 100, 800], 10, 4)); // [3, 3, 4]
+ * ```
+ */
+export function cappedAllocation(
+  rule: AllocationRule,
+  dims: readonly number[],
+  total: number,
+  cap: number,
+  norms?: readonly number[],
+): number[] {
+  if (!Number.isInteger(cap) || cap < 1 || total > cap * dims.length) {
+    throw new RangeError(
+      `Cannot allocate K = ${total} bases to ${dims.length} blocks with at most ${cap} each`,
+    );
+  }
+  const weights = allocationWeights(rule, dims, norms);
+  const counts: number[] = new Array(dims.length).fill(cap);
+  let open = dims.map((_, l) => l);
+  for (;;) {
+    const left = total - cap * (dims.length - open.length);
+    const shares = largestRemainder(open.map((l) => weights[l]!), left);
+    const over = open.filter((_, j) => shares[j]! > cap);
+    if (over.length === 0) {
+      open.forEach((l, j) => (counts[l] = shares[j]!));
+      return counts;
+    }
+    open = open.filter((l) => !over.includes(l));
+  }
+}
+
+/** The weights w_l of `rule` (K_l ∝ w_l), non-finite or negative norms counting as 0. */
+function allocationWeights(
+  rule: AllocationRule,
+  dims: readonly number[],
+  norms?: readonly number[],
+): number[] {
   const needsNorms = rule !== "uniform" && rule !== "dim";
   if (needsNorms && (!norms || norms.length !== dims.length)) {
     throw new TypeError(`Cannot allocate by "${rule}": it needs one norm per block`);
@@ -106,30 +154,22 @@ export function allocateBases(
     const v = norms?.[l] ?? 0;
     return Number.isFinite(v) && v > 0 ? v : 0;
   };
-  let weights: number[];
   switch (rule) {
     case "uniform":
-      weights = dims.map(() => 1);
-      break;
+      return dims.map(() => 1);
     case "dim":
-      weights = dims.slice();
-      break;
+      return dims.slice();
     case "norm":
-      weights = dims.map((_, l) => n(l));
-      break;
+      return dims.map((_, l) => n(l));
     case "sqrt-norm-over-rho":
-      weights = dims.map((d, l) => Math.sqrt(n(l) / rho(d)));
-      break;
+      return dims.map((d, l) => Math.sqrt(n(l) / rho(d)));
     case "norm-over-rho":
-      weights = dims.map((d, l) => n(l) / rho(d));
-      break;
+      return dims.map((d, l) => n(l) / rho(d));
     case "mse-optimal":
-      weights = dims.map((d, l) => n(l) * Math.sqrt(d + kurtosis(d) - 2));
-      break;
+      return dims.map((d, l) => n(l) * Math.sqrt(d + kurtosis(d) - 2));
     default:
       throw new TypeError(`Cannot allocate by "${rule}": expected ${ALLOCATION_RULES}`);
   }
-  return largestRemainder(weights, total);
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   allocateBases,
   ALLOCATION_RULES,
   blockMse,
+  cappedAllocation,
   largestRemainder,
   officialAllocation,
 } from "../../src/projection/allocation.ts";
@@ -48,6 +49,24 @@ Deno.test("allocation of bases to blocks", async (t) => {
     for (const rule of ALLOCATION_RULES) {
       assert.ok(best <= mse(allocateBases(rule, dims, 256, norms)) * (1 + 1e-3), rule);
     }
+  });
+
+  await t.step("a cap per block: full blocks stay at the cap, the rest split by the rule", () => {
+    assert.deepEqual(cappedAllocation("dim", [100, 100, 800], 10, 4), [3, 3, 4]);
+    // Uncapped [47, 8, 31, 16, 4]; block 0 capped leaves 76 for the rest, [10, 41, 20, 5]: block 2
+    // capped too leaves 46 split 0.5 : 1 : 0.25 → [13, 26, 7] (largest remainders).
+    assert.deepEqual(allocateBases("norm", dims, 106, norms), [47, 8, 31, 16, 4]);
+    assert.deepEqual(cappedAllocation("norm", dims, 106, 30, norms), [30, 13, 30, 26, 7]);
+    for (const rule of ALLOCATION_RULES) {
+      for (const [total, cap] of [[5, 1], [64, 20], [150, 30]] as const) {
+        const k = cappedAllocation(rule, dims, total, cap, norms);
+        assert.equal(k.reduce((a, b) => a + b, 0), total, rule);
+        assert.ok(k.every((x) => Number.isInteger(x) && x >= 1 && x <= cap), `${rule} ${k}`);
+      }
+    }
+    assert.deepEqual(cappedAllocation("uniform", dims, 64, 64), allocateBases("uniform", dims, 64));
+    assert.throws(() => cappedAllocation("uniform", dims, 151, 30), /at most 30 each/);
+    assert.throws(() => cappedAllocation("uniform", dims, 4, 30), RangeError);
   });
 
   await t.step("official allocation: max(int(‖Δ_l‖/max·K), 2), NaN → 2", () => {

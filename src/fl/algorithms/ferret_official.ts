@@ -6,7 +6,10 @@
  *   pool key drawn from the run stream `ferret/pool`: the bases of (seed i,
  *   block l) are `basis(key, l, i)` in the wire format of src/random/basis.ts.
  * - **Allocation** (item 4): K_l = max(⌊‖Δ_l‖ / max_l′ ‖Δ_l′‖ · K⌋, 2)
- *   (capped at K), so Σ K_l varies by client and round.
+ *   (capped at K), so Σ K_l varies by client and round. The option
+ *   `allocation` replaces this rule, and only it, by a fixed total Σ_l K_l
+ *   split by one of the paper's rules (at most K per block): Fig. 4 compares
+ *   allocation schemes at one budget on this Ferret (paper.md §4 Fig. 4).
  * - **Indices** (item 5): per block, K_l distinct pool indices drawn
  *   uniformly (Python's `random.sample`), from the stream
  *   `ferret/indices/client=<id>` of the round.
@@ -34,7 +37,11 @@
 import type { Gpu } from "../../gpu/gpu.ts";
 import type { GpuVector, Segment } from "../../gpu/vector.ts";
 import type { Transformer } from "../../model/transformer.ts";
-import { officialAllocation } from "../../projection/allocation.ts";
+import {
+  type AllocationRule,
+  cappedAllocation,
+  officialAllocation,
+} from "../../projection/allocation.ts";
 import { BasisPlan } from "../../projection/plan.ts";
 import type { Distribution } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
@@ -58,6 +65,19 @@ export interface FerretOfficialOptions extends FerretCommonOptions {
   readonly clip?: number;
   /** Equal client weights, `--equal_weight` (default true, the script's). */
   readonly equalWeight?: boolean;
+  /**
+   * A fixed total Σ_l K_l = `total` split by `rule`, at most K per block,
+   * instead of the code's rule (default: the code's).
+   */
+  readonly allocation?: FixedAllocation;
+}
+
+/** A fixed-total allocation of bases over the blocks. */
+export interface FixedAllocation {
+  /** How K_l follows the blocks. */
+  readonly rule: AllocationRule;
+  /** Σ_l K_l. */
+  readonly total: number;
 }
 
 /** One client's upload in official mode. */
@@ -111,7 +131,8 @@ export function serverLearningRate(
 }
 
 /**
- * K_l = min(K, max(⌊‖Δ_l‖/max‖Δ‖·K⌋, 2)) and K_l distinct pool indices per block.
+ * K_l = min(K, max(⌊‖Δ_l‖/max‖Δ‖·K⌋, 2)), or `fixed`'s allocation over the
+ * blocks of sizes `dims`, and K_l distinct pool indices per block.
  *
  * @example
  * ```ts
@@ -125,8 +146,11 @@ export function officialChoice(
   norms: readonly number[],
   K: number,
   stream: RandomStream,
+  fixed?: FixedAllocation & { readonly dims: readonly number[] },
 ): { counts: number[]; indices: Uint32Array } {
-  const counts = officialAllocation(norms, K).map((k) => Math.min(k, K));
+  const counts = fixed
+    ? cappedAllocation(fixed.rule, fixed.dims, fixed.total, K, norms)
+    : officialAllocation(norms, K).map((k) => Math.min(k, K));
   const indices = new Uint32Array(counts.reduce((a, b) => a + b, 0));
   let at = 0;
   for (const k of counts) {
@@ -172,6 +196,7 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
   readonly #momentum: number;
   readonly #clip: number;
   readonly #equalWeight: boolean;
+  readonly #allocation: FixedAllocation | undefined;
   #seeds: SeedPool | null = null;
   /** The momentum pool [L × K] carried across rounds (all zero with μ = 0). */
   #pool: Float32Array = new Float32Array(0);
@@ -185,6 +210,7 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
       momentum: options.momentum ?? 0,
       clip: options.clip ?? 10,
       equalWeight: options.equalWeight ?? true,
+      ...(options.allocation ? { allocation: options.allocation } : {}),
     };
     super("official", options, specific);
     this.#slrMin = specific.slrMin;
@@ -192,9 +218,14 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
     this.#momentum = specific.momentum;
     this.#clip = specific.clip;
     this.#equalWeight = specific.equalWeight;
+    this.#allocation = options.allocation;
     const K = this.settings.K;
     if (!Number.isInteger(K) || K < 1) {
       throw new RangeError(`Cannot run Ferret (official mode) with K = ${K}`);
+    }
+    const total = this.#allocation?.total;
+    if (total !== undefined && !(Number.isInteger(total) && total >= 1)) {
+      throw new RangeError(`Cannot run Ferret (official mode) with Σ_l K_l = ${total}`);
     }
     if (!(this.#clip > 0) || !(this.#momentum >= 0 && this.#momentum < 1)) {
       throw new RangeError(
@@ -219,6 +250,13 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
   async setup(model: Transformer, run: RunStreams): Promise<void> {
     const { blocks, clients } = this.prepare(model);
     const s = this.settings;
+    const total = this.#allocation?.total ?? 0;
+    if (total > s.K * blocks.length || total > 0 && total < blocks.length) {
+      throw new RangeError(
+        `Cannot split Σ_l K_l = ${total} bases over ${blocks.length} blocks with 1 to K = ${s.K} ` +
+          "each: choose a total between L and K·L",
+      );
+    }
     this.#seeds = await SeedPool.draw(model.gpu, {
       blocks,
       K: s.K,
@@ -240,10 +278,12 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
   ): Promise<OfficialMessage | null> {
     const { blocks } = this.ready();
     const K = this.settings.K;
+    const fixed = this.#allocation && { ...this.#allocation, dims: blocks.map((b) => b.length) };
     const { counts, indices } = officialChoice(
       update.norms,
       K,
       work.stream(`ferret/indices/client=${client}`),
+      fixed,
     );
     const all = await this.#seeds!.project(update.delta);
     const coordinates = officialCoordinates(all, blocks, K, counts, indices);

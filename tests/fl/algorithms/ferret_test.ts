@@ -18,6 +18,7 @@ import {
   serverLearningRate,
 } from "../../../src/fl/algorithms/ferret_official.ts";
 import { simulate } from "../../../src/fl/simulator.ts";
+import { createAlgorithm } from "../../../src/fl/algorithm_config.ts";
 import { basisKurtosis, basisParams, basisVector } from "../../../src/random/basis.ts";
 import { RandomStream } from "../../../src/random/stream.ts";
 import { maxAbs, maxAbsDiff, tinyClients, tinyModel } from "../_fixtures.ts";
@@ -133,6 +134,30 @@ Deno.test("official mode on a hand case: allocation, indices, d_l/K_l scaling, c
       at += k;
     }
     assert.deepEqual(officialChoice([3, 1], 1, new RandomStream(1, "i")).counts, [1, 1]);
+  });
+  await t.step("a fixed allocation replaces the rule and keeps the same index draws", () => {
+    const fixed = { rule: "dim", total: 12, dims: [300, 100, 100, 100] } as const;
+    const { counts, indices } = officialChoice(
+      [1, 0.5, 0.01, NaN],
+      5,
+      new RandomStream(1, "i"),
+      fixed,
+    );
+    assert.deepEqual(counts, [5, 3, 2, 2]); // 6 capped at K = 5, the 7 left split 1:1:1
+    const plain = officialChoice([1, 1, 1, 1], 5, new RandomStream(1, "i"));
+    assert.deepEqual(Array.from(indices.subarray(0, 5)), Array.from(plain.indices.subarray(0, 5)));
+    assert.throws(
+      () =>
+        createAlgorithm({
+          kind: "ferret",
+          mode: "official",
+          K: 8,
+          lr: 0.1,
+          globalLr: 1,
+          allocation: "dim",
+        }, { steps: 1, nAccum: 1 }),
+      /only one of allocation and totalK/,
+    );
   });
   await t.step("clip: u = pool·v clipped to norm 10 as clip_grad_norm_, non-finite skipped", () => {
     assert.equal(clippedCoefficient(4, 0.5, 10), 4); // ‖u‖ = 2 ≤ 10
@@ -261,6 +286,35 @@ Deno.test("clients rebuilding the model from (seeds, coordinates) agree with the
         else assert.ok(up >= 2 * 5);
       });
     }
+  } finally {
+    gpu.destroy();
+  }
+});
+
+Deno.test("official mode with a fixed allocation sends Σ_l K_l = total every round", async () => {
+  const gpu = await Gpu.create();
+  try {
+    const clients = tinyClients(3);
+    const local = { steps: 1, optimizer: { kind: "sgd" as const, lr: 0.3 } };
+    for (const rule of ["uniform", "dim", "norm"] as const) {
+      const model = await tinyModel(gpu);
+      const algorithm = ferret({ mode: "official", K: 8, local, allocation: { rule, total: 21 } });
+      const { ledger } = await simulate({ model, algorithm, clients, rounds: 2, seed: 3 });
+      for (const round of [1, 2]) assert.equal(ledger.round(round).up, 3 * 21, rule);
+      assert.equal((algorithm.options.allocation as { total: number }).total, 21);
+      algorithm.destroy();
+    }
+    const model = await tinyModel(gpu);
+    const tooMany = ferret({
+      mode: "official",
+      K: 8,
+      local,
+      allocation: { rule: "dim", total: 999 },
+    });
+    await assert.rejects(
+      () => simulate({ model, algorithm: tooMany, clients, rounds: 1, seed: 3 }),
+      /Cannot split Σ_l K_l = 999 bases over \d+ blocks with 1 to K = 8 each/,
+    );
   } finally {
     gpu.destroy();
   }
