@@ -128,6 +128,15 @@ export {
   MAX_HEAD_DIM,
 } from "./src/model/ops/attention.ts";
 export {
+  attentionDecode,
+  type AttentionDecodeBuffers,
+  attentionDecodeReference,
+  type DecodeShape,
+  kvScatter,
+  type KvScatterBuffers,
+  kvScatterReference,
+} from "./src/model/ops/decode.ts";
+export {
   swigluBackward,
   swigluBackwardReference,
   swigluForward,
@@ -237,12 +246,17 @@ export {
   TOKENIZER_FILE,
 } from "./src/model/hf_tokenizer.ts";
 export { type TransformerOptions } from "./src/model/transformer.ts";
-export { argmaxReference, type GenerateOptions } from "./src/model/generate.ts";
+export {
+  argmaxReference,
+  type GenerateOptions,
+  GENERATION_CACHE_BYTES,
+} from "./src/model/generate.ts";
 export { type Activations, type LayerActivations } from "./src/model/activations.ts";
 export {
   type ForwardOptions,
   type KvCache,
   type PassContext,
+  type RowCache,
   type Tensors,
 } from "./src/model/passes.ts";
 

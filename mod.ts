@@ -70,7 +70,7 @@ export { type ModelConfig } from "./src/model/config.ts";
 export { PRESETS } from "./src/model/presets.ts";
 export { type AdapterOptions } from "./src/model/peft/adapter.ts";
 export { loadTransformer, saveTransformer } from "./src/model/pretrained.ts";
-export { generate } from "./src/model/generate.ts";
+export { generate, generateBatch } from "./src/model/generate.ts";
 export { ByteTokenizer, type Tokenizer } from "./src/model/tokenizer.ts";
 export { HfTokenizer } from "./src/model/hf_tokenizer.ts";
 

@@ -16,6 +16,8 @@ export const axpy: Kernel = { name: "axpy", code: axpySource };
 // Transformer layer kernels (src/model/ops/) and optimizer kernels (src/optim/).
 import adamUpdateSource from "./adam_update.wgsl" with { type: "text" };
 import attentionCommonSource from "./attention_common.wgsl" with { type: "text" };
+import attentionDecodeSource from "./attention_decode.wgsl" with { type: "text" };
+import kvScatterSource from "./kv_scatter.wgsl" with { type: "text" };
 import attentionBackwardKeySource from "./attention_backward_key.wgsl" with { type: "text" };
 import attentionBackwardQuerySource from "./attention_backward_query.wgsl" with { type: "text" };
 import attentionForwardSource from "./attention_forward.wgsl" with { type: "text" };
@@ -170,8 +172,12 @@ export const reconstructRademacher: Kernel = {
     `${philoxSource}\n${basisTilesSource}\n${reconstructTermsSource}\n${reconstructRademacherSource}`,
 };
 
-/** Greedy next token of one logits row, fed back as the next input (reference: `argmaxReference`). */
+/** Greedy next token of each of several logits rows, stored step-major (reference: `argmaxReference`). */
 export const argmax: Kernel = { name: "argmax", code: argmaxSource };
+/** Batched decoding's cache write at each row's position (reference: `kvScatterReference`). */
+export const kvScatter: Kernel = { name: "kv_scatter", code: kvScatterSource };
+/** Batched decoding's attention over each row's own cache region (reference: `attentionDecodeReference`). */
+export const attentionDecode: Kernel = { name: "attention_decode", code: attentionDecodeSource };
 
 // Projection biases (Qwen2's q/k/v; src/model/ops/bias.ts).
 import biasAddSource from "./bias_add.wgsl" with { type: "text" };

@@ -28,7 +28,7 @@
  */
 
 import type { GpuVector } from "../gpu/vector.ts";
-import { generate } from "../model/generate.ts";
+import { generateBatch } from "../model/generate.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import { evalLoss } from "../metrics/loss.ts";
 import { RandomStream } from "../random/stream.ts";
@@ -382,22 +382,17 @@ function divergence(
   );
 }
 
-/** Greedy generations of the final model, scored. */
+/** Greedy generations of the final model (all prompts decoded together), scored. */
 async function finalEvaluation(
   model: Transformer,
   f: FinalEvaluation,
 ): Promise<{ score: number; generations: string[] }> {
-  const generations: string[] = [];
-  let sum = 0;
-  for (const example of f.examples) {
-    const ids = await generate(model, example.prompt, {
-      maxNewTokens: f.maxNewTokens,
-      ...(f.eos === undefined ? {} : { eos: f.eos }),
-    });
-    const text = f.decode(ids);
-    generations.push(text);
-    sum += f.metric(text, example.reference);
-  }
+  const outputs = await generateBatch(model, f.examples.map((example) => example.prompt), {
+    maxNewTokens: f.maxNewTokens,
+    ...(f.eos === undefined ? {} : { eos: f.eos }),
+  });
+  const generations = outputs.map((ids) => f.decode(ids));
+  const sum = generations.reduce((s, text, i) => s + f.metric(text, f.examples[i]!.reference), 0);
   return { score: f.examples.length ? sum / f.examples.length : NaN, generations };
 }
 

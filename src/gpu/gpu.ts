@@ -85,6 +85,8 @@ export class Gpu {
   readonly pipelines: PipelineCache;
   readonly #errors: string[] = [];
   #encoder: GPUCommandEncoder | null = null;
+  /** Buffers destroyed while a batch was pending: freed once that batch is submitted. */
+  #destroyAfterSubmit: (() => void)[] = [];
   #pass: GPUComputePassEncoder | null = null;
   #timing: TimingRegion | null = null;
   #lost = false;
@@ -172,7 +174,9 @@ export class Gpu {
         if (id !== undefined) this.#forgetBindGroups(id);
       }
       destroyed = true;
-      destroy();
+      // The pending batch may still write or read it: a destroyed buffer would fail the submit.
+      if (this.#encoder) this.#destroyAfterSubmit.push(destroy);
+      else destroy();
     };
     return buffer;
   }
@@ -373,6 +377,7 @@ export class Gpu {
       this.#uploadUsed = 0;
     }
     this.device.queue.submit([commands]);
+    for (const destroy of this.#destroyAfterSubmit.splice(0)) destroy();
   }
 
   /** Submits the pending batch and waits until the GPU has finished it. */

@@ -28,6 +28,7 @@ import type { TensorView } from "./layout.ts";
 import { attentionBackward, attentionForward } from "./ops/attention.ts";
 import { biasAdd, biasGrad } from "./ops/bias.ts";
 import { crossEntropyBackward, crossEntropyForward } from "./ops/cross_entropy.ts";
+import { attentionDecode } from "./ops/decode.ts";
 import { embeddingBackward, embeddingForward } from "./ops/embedding.ts";
 import { matmul } from "./ops/matmul.ts";
 import { residualAccumulate } from "./ops/residual.ts";
@@ -108,6 +109,19 @@ export interface KvCache {
   readonly v: readonly GPUBuffer[];
 }
 
+/**
+ * The KV cache of B sequences decoded together (src/model/generate.ts):
+ * per layer [B, P, Ckv], sequence b's keys and values in its own region.
+ */
+export interface RowCache {
+  /** Cached keys per layer. */
+  readonly k: readonly GPUBuffer[];
+  /** Cached values per layer. */
+  readonly v: readonly GPUBuffer[];
+  /** Positions per sequence's region. */
+  readonly P: number;
+}
+
 /** Options of {@linkcode forward}. */
 export interface ForwardOptions {
   /**
@@ -116,8 +130,17 @@ export interface ForwardOptions {
    * at `past`, and attention reads all cached positions; `starts` is unused.
    */
   cache?: KvCache;
-  /** Positions already in the cache (a prefix's rows included). */
+  /**
+   * Positions already in the cache (a prefix's rows included); with `rows`,
+   * the offset added to every row's position.
+   */
   past?: number;
+  /**
+   * Batched decoding: the T tokens are one per sequence, token b at position
+   * `activations.positions[b] + past`, stored there in its sequence's region
+   * of this cache and attending over that region only.
+   */
+  rows?: RowCache;
 }
 
 /**
@@ -148,9 +171,12 @@ export async function forward(
     { T, C: s.C, V: s.V },
   );
   const adapter = context.adapter ?? null;
-  if (adapter?.kind === "prompt" && past === 0) adapter.forward(a.layers[0]?.input ?? a.stream);
+  const cached = options.cache !== undefined || options.rows !== undefined;
+  if (adapter?.kind === "prompt" && past === 0 && !options.rows) {
+    adapter.forward(a.layers[0]?.input ?? a.stream);
+  }
   const lora = adapter?.kind === "lora" ? adapter : null;
-  const prefix = adapter?.kind === "prefix" && !options.cache ? adapter : null;
+  const prefix = adapter?.kind === "prefix" && !cached ? adapter : null;
   // Keys before the tokens' own: the cache's, or the prefix's rows.
   const before = prefix ? prefix.length : past;
   for (let l = 0; l < config.numLayers; l++) {
@@ -179,33 +205,48 @@ export async function forward(
         await lora.forward(l, target, { x: L.norm1, y }, T);
       }
     }
-    const rotary = { table: rope, positions: a.positions };
-    const ropeShape = { T, headDim: s.D, maxPositions: config.maxPositions, offset: before };
-    await ropeForward(gpu, { x: L.q, ...rotary }, { ...ropeShape, heads: s.H });
-    await ropeForward(gpu, { x: L.k, ...rotary }, { ...ropeShape, heads: s.Hkv });
-    if (options.cache) {
-      const bytes = T * s.Ckv * 4;
-      gpu.copy(L.k, 0, options.cache.k[l]!, past * s.Ckv * 4, bytes);
-      gpu.copy(L.v, 0, options.cache.v[l]!, past * s.Ckv * 4, bytes);
-      await attentionForward(
-        gpu,
-        { out: L.attention, lse: L.lse, q: L.q, k: options.cache.k[l]!, v: options.cache.v[l]! },
-        { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past },
-      );
-    } else if (prefix) {
-      // Packed rows are refused with a prefix (Transformer.upload): no starts.
-      const kv = prefix.assemble(l, L.k, L.v, T);
-      await attentionForward(
-        gpu,
-        { out: L.attention, lse: L.lse, q: L.q, k: kv.k, v: kv.v },
-        { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past: prefix.length },
-      );
+    if (options.rows) {
+      // RoPE, the cache write and attention in one dispatch (src/model/ops/decode.ts).
+      const { k, v, P } = options.rows;
+      await attentionDecode(gpu, {
+        out: L.attention,
+        cacheK: k[l]!,
+        cacheV: v[l]!,
+        q: L.q,
+        k: L.k,
+        v: L.v,
+        positions: a.positions,
+        table: rope,
+      }, { B: T, H: s.H, Hkv: s.Hkv, headDim: s.D, P, offset: past });
     } else {
-      await attentionForward(
-        gpu,
-        { out: L.attention, lse: L.lse, q: L.q, k: L.k, v: L.v, starts: a.starts },
-        { T, H: s.H, Hkv: s.Hkv, headDim: s.D },
-      );
+      const rotary = { table: rope, positions: a.positions };
+      const ropeShape = { T, headDim: s.D, maxPositions: config.maxPositions, offset: before };
+      await ropeForward(gpu, { x: L.q, ...rotary }, { ...ropeShape, heads: s.H });
+      await ropeForward(gpu, { x: L.k, ...rotary }, { ...ropeShape, heads: s.Hkv });
+      if (options.cache) {
+        const bytes = T * s.Ckv * 4;
+        gpu.copy(L.k, 0, options.cache.k[l]!, past * s.Ckv * 4, bytes);
+        gpu.copy(L.v, 0, options.cache.v[l]!, past * s.Ckv * 4, bytes);
+        await attentionForward(
+          gpu,
+          { out: L.attention, lse: L.lse, q: L.q, k: options.cache.k[l]!, v: options.cache.v[l]! },
+          { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past },
+        );
+      } else if (prefix) {
+        // Packed rows are refused with a prefix (Transformer.upload): no starts.
+        const kv = prefix.assemble(l, L.k, L.v, T);
+        await attentionForward(
+          gpu,
+          { out: L.attention, lse: L.lse, q: L.q, k: kv.k, v: kv.v },
+          { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past: prefix.length },
+        );
+      } else {
+        await attentionForward(
+          gpu,
+          { out: L.attention, lse: L.lse, q: L.q, k: L.k, v: L.v, starts: a.starts },
+          { T, H: s.H, Hkv: s.Hkv, headDim: s.D },
+        );
+      }
     }
     // middle = input + attention·Woᵀ: the projection lands in `middle`, then the residual is added.
     await matmul(gpu, L.middle, L.attention, tensor(params, n.o), {

@@ -108,6 +108,19 @@ Deno.test("storage bytes are accounted: live, peak, and released on destroy", as
   }
 });
 
+Deno.test("a buffer destroyed while the batch that writes it is pending frees after the submit", async () => {
+  const gpu = await Gpu.create();
+  try {
+    const kept = gpu.upload(new Float32Array([1, 2, 3, 4]));
+    const dropped = gpu.upload(new Float32Array([5, 6, 7, 8])); // a pending arena copy writes it
+    dropped.destroy();
+    assert.deepEqual(Array.from(new Float32Array(await gpu.read(kept))), [1, 2, 3, 4]);
+    kept.destroy();
+  } finally {
+    gpu.destroy();
+  }
+});
+
 Deno.test("gpu.time measures recorded work", async () => {
   const gpu = await Gpu.create();
   try {
