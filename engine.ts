@@ -247,6 +247,12 @@ export {
 } from "./src/model/hf_tokenizer.ts";
 export { type TransformerOptions } from "./src/model/transformer.ts";
 export {
+  type PackableSequence,
+  type PackedMember,
+  packSequences,
+  type StepRow,
+} from "./src/model/pack.ts";
+export {
   argmaxReference,
   type GenerateOptions,
   GENERATION_CACHE_BYTES,

@@ -4,6 +4,10 @@
 // where count is the number of labels ≠ −100 (the loss is their mean); rows
 // with label −100 get loss 0 and gradient 0. `scale` is dLoss/dmean (1 for
 // plain training). A label outside [0, V) gives NaN in its row.
+// With HAS_WEIGHTS the row's factor is scale · weights[t] instead of
+// scale / count: a packed row of several sequences weights each token by
+// 1 / (its own sequence's count), so the gradient is the sum of the
+// sequences' mean-loss gradients (src/model/transformer.ts).
 // TypeScript references: crossEntropyForwardReference / crossEntropyBackwardReference
 // in src/model/ops/cross_entropy.ts.
 // One lane per row, streaming it twice in blocks of 8 (online max and sum,
@@ -13,6 +17,7 @@
 // invocation, inside llvmpipe's limit of 65535 (a loop cut short gives NaN).
 
 override WG: u32 = 64;
+override HAS_WEIGHTS: bool = false;
 
 struct Params {
   T: u32,
@@ -24,6 +29,7 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> losses: array<f32>; // [T]
 @group(0) @binding(1) var<storage, read_write> logits: array<f32>; // [T, V] in: logits, out: dlogits
 @group(0) @binding(2) var<storage, read> labels: array<i32>;       // [T]
+@group(0) @binding(3) var<storage, read> weights: array<f32>;      // [T] (HAS_WEIGHTS)
 @group(1) @binding(0) var<uniform> p: Params;
 
 var<workgroup> unmasked: atomic<u32>;
@@ -102,7 +108,11 @@ fn main(
   complete = complete && c == V;
   let hit = u32(label);
   losses[t] = m + log(s) - logits[row + hit];
-  let k = select(nan, p.scale / f32(count), complete);
+  var factor = p.scale / f32(count);
+  if (HAS_WEIGHTS) {
+    factor = p.scale * weights[t];
+  }
+  let k = select(nan, factor, complete);
   let inv = 1.0 / s;
   c = 0u;
   for (; c + 8u <= V; c += 8u) {

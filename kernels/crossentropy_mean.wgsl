@@ -1,12 +1,13 @@
 // crossentropy_mean: result = (Σ_t loss[t] over labels ≠ −100) / count, count,
-// or (0, 0) when every label is masked.
+// or (0, 0) when every label is masked, over tokens first … first + T − 1
+// (one sequence of a packed row).
 // TypeScript reference: crossEntropyMeanReference in src/model/ops/cross_entropy.ts.
 // A single lane sums in token order: T is at most a few thousand, far below
 // the cost of a launch, and the fixed order makes the mean bit-reproducible.
 
 struct Params {
   T: u32,
-  _pad0: u32,
+  first: u32,
   _pad1: u32,
   _pad2: u32,
 }
@@ -24,8 +25,9 @@ fn main() {
   // iterations per invocation; constant 4-trip loops are unrolled).
   // Also bounded by arrayLength, so no driver folds the uniform into the loops (lavapipe would
   // then recompile the shader at every dispatch; see src/model/ops/_common.ts).
-  let T = min(p.T, arrayLength(&labels));
-  var t = 0u;
+  let first = min(p.first, arrayLength(&labels));
+  let T = first + min(p.T, arrayLength(&labels) - first);
+  var t = first;
   for (; t + 4u <= T; t += 4u) {
     for (var i = 0u; i < 4u; i++) {
       if (labels[t + i] != -100) {

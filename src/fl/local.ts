@@ -45,6 +45,12 @@ export interface LocalTrainingOptions {
   readonly nAccum?: number;
   /** The optimiser. */
   readonly optimizer: LocalOptimizer;
+  /**
+   * Whether a step's sequences share passes, as many per pass as the model's
+   * `maxTokens` allows (default true; the same gradient, fewer dispatches:
+   * src/model/pack.ts). False: one pass per sequence.
+   */
+  readonly pack?: boolean;
 }
 
 /** What a client's local training returns. */
@@ -181,7 +187,9 @@ export class LocalTrainer {
       const group = steps.slice(first, first + perRead);
       let slot = 0;
       for (const step of group) {
-        await model.recordLossAndGrad(step.map((i) => sequences[i]!), slot);
+        await model.recordLossAndGrad(step.map((i) => sequences[i]!), slot, {
+          pack: this.options.pack ?? true,
+        });
         slot += step.length;
         if (optimizer.kind === "sgd") {
           await sgdStep(params.vector, grads.vector, {

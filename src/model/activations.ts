@@ -80,6 +80,8 @@ export interface Activations {
   readonly positions: GPUBuffer;
   /** First key each token may attend to (Int32) [T]. */
   readonly starts: GPUBuffer;
+  /** Loss weight of each token of a packed row [T] (see `backward`'s `weighted`). */
+  readonly weights: GPUBuffer;
   /** Gradient of the residual stream [T, C]. */
   readonly dStream: GPUBuffer;
   /** Scratch gradient [T, C]. */
@@ -148,6 +150,7 @@ export function allocateActivations(gpu: Gpu, config: ModelConfig, maxTokens: nu
     labels: f32(T, "labels"),
     positions: f32(T, "positions"),
     starts: f32(T, "starts"),
+    weights: f32(T, "weights"),
     dStream: f32(T * C, "dStream"),
     dC: f32(T * C, "dC"),
     dq: f32(T * C, "dq"),

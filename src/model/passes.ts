@@ -305,6 +305,8 @@ export async function lossForward(context: PassContext, T: number): Promise<void
  * Records the backward pass of the mean response-token loss times `scale`
  * (after {@linkcode forward}), adding every parameter's gradient into
  * `grads`, or none of the model's when `grads` is null (frozen). With
+ * `weighted`, the loss is Σ_t weights[t]·loss[t] times `scale` instead
+ * (`activations.weights`: a packed row of several sequences). With
  * `context.trainAdapter` the attached adapter's gradients are added into
  * its own `grads`. Per-token losses land in `activations.losses`.
  */
@@ -314,6 +316,7 @@ export async function backward(
   grads: Tensors | null,
   T: number,
   scale: number,
+  weighted = false,
 ): Promise<void> {
   const { gpu, config, activations: a, rope } = context;
   const s = shapes(config, T);
@@ -328,7 +331,8 @@ export async function backward(
   if (!grads) gpu.clear(a.dNorm);
   const normGrad = (name: string) => (grads ? tensor(grads, name) : a.dNorm);
   // dlogits overwrite the logits.
-  await crossEntropyBackward(gpu, { losses: a.losses, logits: a.logits, labels: a.labels }, {
+  const losses = { losses: a.losses, logits: a.logits, labels: a.labels };
+  await crossEntropyBackward(gpu, weighted ? { ...losses, weights: a.weights } : losses, {
     T,
     V: s.V,
     scale,

@@ -23,6 +23,7 @@ import { createParameters, type Parameters } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { backward, forward, type KvCache, lossForward, type PassContext } from "./passes.ts";
+import { packSequences } from "./pack.ts";
 import {
   type Adapter,
   type AdapterOptions,
@@ -360,11 +361,12 @@ export class Transformer {
     return Array.from({ length: n }, (_, i) => values[2 * i]!);
   }
 
-  async #recordMean(slot: number, T: number): Promise<void> {
+  async #recordMean(slot: number, T: number, first = 0): Promise<void> {
     const a = this.activations;
     const scratch = this.activations.delta; // [T, H] ≥ 2 floats, free outside the backward pass
     await crossEntropyMean(this.gpu, { result: scratch, losses: a.losses, labels: a.labels }, {
       T,
+      first,
     });
     this.gpu.copy(scratch, 0, this.#results, slot * 8, 8);
   }
@@ -393,19 +395,37 @@ export class Transformer {
    * parameters {@linkcode Transformer.train} selects — into
    * `trainable.grads` — without reading anything back; sequence i's loss
    * goes to loss slot `firstSlot + i`, so several steps can be read back
-   * at once by {@linkcode Transformer.readStepLosses}.
+   * at once by {@linkcode Transformer.readStepLosses}. With `pack` (the
+   * default) the sequences share passes, as many per row as `maxTokens`
+   * allows (src/model/pack.ts): the same gradient in fewer dispatches.
    */
-  async recordLossAndGrad(sequences: readonly Sequence[], firstSlot = 0): Promise<void> {
+  async recordLossAndGrad(
+    sequences: readonly Sequence[],
+    firstSlot = 0,
+    options: { pack?: boolean } = {},
+  ): Promise<void> {
     if (sequences.length === 0) throw new RangeError("Cannot take a gradient of no sequence");
     this.#ensureSlots(firstSlot + sequences.length);
     const { grads } = this.trainable;
     grads.vector.clear();
     const modelGrads = this.#train === "full" ? grads.views : null;
-    for (const [i, sequence] of sequences.entries()) {
-      const T = this.upload(sequence);
+    // A soft prompt or prefix takes one example per pass (Transformer.upload).
+    const kind = this.adapter?.kind;
+    const pack = (options.pack ?? true) && kind !== "prompt" && kind !== "prefix";
+    const rows = pack
+      ? packSequences(sequences, this.maxTokens)
+      : sequences.map((sequence, index) => ({
+        sequence,
+        members: [{ index, first: 0, length: sequence.tokens.length }],
+        weights: null,
+      }));
+    for (const row of rows) {
+      const T = this.upload(row.sequence);
+      if (row.weights) this.gpu.write(this.activations.weights, row.weights);
       await forward(this.context, this.params.views, T);
-      await backward(this.context, this.params.views, modelGrads, T, 1 / sequences.length);
-      await this.#recordMean(firstSlot + i, T);
+      const scale = 1 / sequences.length;
+      await backward(this.context, this.params.views, modelGrads, T, scale, row.weights !== null);
+      for (const m of row.members) await this.#recordMean(firstSlot + m.index, m.length, m.first);
     }
   }
 

@@ -130,7 +130,11 @@ interface TrainCase {
 }
 
 async function oursTraining(gpu: Gpu, name: string): Promise<TrainCase> {
-  const model = await Transformer.create(gpu, configOf(name), { maxTokens: TOKENS, seed: SEED });
+  // Room for a step's sequences in one packed pass (src/model/pack.ts).
+  const model = await Transformer.create(gpu, configOf(name), {
+    maxTokens: N_ACCUM * TOKENS,
+    seed: SEED,
+  });
   const start = model.trainable.params.vector.like("start");
   model.trainable.params.vector.copyTo(start);
   const trainer = new LocalTrainer({
@@ -352,7 +356,8 @@ const markdown = [
   ),
   "",
   "Every client starts from the same model (ours: `LocalTrainer` on a `Transformer`, the " +
-  "trainable vector reset with `copyTo` before each client, one loss readback per client). " +
+  "trainable vector reset with `copyTo` before each client, a step's sequences packed into " +
+  "one pass with per-token loss weights, one loss readback per client). " +
   "PyTorch runs the identical model from the same start parameters on the same data and " +
   "order: sequentially as the official Ferret code does (batch size 1, loss / n_accum, SGD " +
   "every n_accum sequences), and batched (the clients' weights stacked on a leading axis, " +
@@ -388,7 +393,10 @@ await Deno.writeTextFile(new URL("round.json", out), JSON.stringify(report, null
 await Deno.writeTextFile(new URL("round.md", out), markdown);
 
 // deno bench's own timing of one client's local training on the tiny stand-in.
-const model = await Transformer.create(gpu, configOf("tiny"), { maxTokens: TOKENS, seed: SEED });
+const model = await Transformer.create(gpu, configOf("tiny"), {
+  maxTokens: N_ACCUM * TOKENS,
+  seed: SEED,
+});
 const trainer = new LocalTrainer({
   steps: STEPS,
   nAccum: N_ACCUM,

@@ -10,7 +10,7 @@
 
 import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
+import { placeholder, requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
 import { packUniform } from "../../gpu/uniform.ts";
 import { groupsFor, WORKGROUP } from "./_common.ts";
 
@@ -82,7 +82,9 @@ export async function crossEntropyForward(
 /**
  * Records the fused loss and gradient: `losses` [T] is written and `logits`
  * [T, V] is overwritten with dlogits of the mean loss over the unmasked
- * tokens, times `scale` (default 1). Masked rows get gradient 0.
+ * tokens, times `scale` (default 1). Masked rows get gradient 0. With
+ * `weights` [T], token t's loss counts with weight `scale · weights[t]`
+ * instead of `scale / count` (a packed row of several sequences).
  *
  * @example
  * ```ts
@@ -99,7 +101,7 @@ export async function crossEntropyForward(
  */
 export async function crossEntropyBackward(
   gpu: Gpu,
-  buffers: { losses: Binding; logits: Binding; labels: Binding },
+  buffers: { losses: Binding; logits: Binding; labels: Binding; weights?: Binding },
   shape: CrossEntropyShape & { scale?: number },
 ): Promise<void> {
   const action = "run cross-entropy backward";
@@ -110,10 +112,11 @@ export async function crossEntropyBackward(
   requireElements(action, "losses", buffers.losses, T);
   requireElements(action, "logits", buffers.logits, T * V);
   requireElements(action, "labels", buffers.labels, T);
+  if (buffers.weights) requireElements(action, "weights", buffers.weights, T);
   await gpu.dispatch({
     kernel: kernels.crossentropyBackward,
-    constants: { WG: WORKGROUP },
-    storage: [buffers.losses, buffers.logits, buffers.labels],
+    constants: { WG: WORKGROUP, HAS_WEIGHTS: buffers.weights ? 1 : 0 },
+    storage: [buffers.losses, buffers.logits, buffers.labels, buffers.weights ?? placeholder(gpu)],
     uniform: packUniform([["u", T], ["u", V], ["f", scale]]),
     workgroups: groupsFor(T),
   });
@@ -121,10 +124,11 @@ export async function crossEntropyBackward(
 
 /**
  * Records `result = [mean loss over labels ≠ −100, their count]` ((0, 0)
- * when all are masked), on the GPU so a training step reads it back with
- * everything else in one map.
+ * when all are masked) of tokens `first … first + T − 1` (default first 0:
+ * one sequence of a packed row), on the GPU so a training step reads it
+ * back with everything else in one map.
  *
- * @param buffers `result` [2] (written), `losses` [T], `labels` Int32 [T]
+ * @param buffers `result` [2] (written), `losses` [first + T], `labels` Int32 [first + T]
  *
  * @example
  * ```ts
@@ -142,17 +146,19 @@ export async function crossEntropyBackward(
 export async function crossEntropyMean(
   gpu: Gpu,
   buffers: { result: Binding; losses: Binding; labels: Binding },
-  shape: { T: number },
+  shape: { T: number; first?: number },
 ): Promise<void> {
   const action = "compute the mean cross-entropy";
+  const first = shape.first ?? 0;
   requireInt(action, "T", shape.T);
+  requireInt(action, "first", first, 0);
   requireElements(action, "result", buffers.result, 2);
-  requireElements(action, "losses", buffers.losses, shape.T);
-  requireElements(action, "labels", buffers.labels, shape.T);
+  requireElements(action, "losses", buffers.losses, first + shape.T);
+  requireElements(action, "labels", buffers.labels, first + shape.T);
   await gpu.dispatch({
     kernel: kernels.crossentropyMean,
     storage: [buffers.result, buffers.losses, buffers.labels],
-    uniform: packUniform([["u", shape.T]]),
+    uniform: packUniform([["u", shape.T], ["u", first]]),
     workgroups: 1,
   });
 }
@@ -213,7 +219,8 @@ export function crossEntropyMeanReference(
 
 /**
  * Plain TypeScript reference of {@linkcode crossEntropyBackward} (double
- * precision): the gradient of `scale` × the mean loss with respect to the logits.
+ * precision): the gradient of `scale` × the mean loss (or, with `weights`,
+ * of `scale` × Σ_t weights[t]·loss[t]) with respect to the logits.
  *
  * @example
  * ```ts
@@ -224,7 +231,7 @@ export function crossEntropyMeanReference(
 export function crossEntropyBackwardReference(
   logits: ArrayLike<number>,
   labels: ArrayLike<number>,
-  shape: CrossEntropyShape & { scale?: number },
+  shape: CrossEntropyShape & { scale?: number; weights?: ArrayLike<number> },
 ): Float64Array {
   const { T, V } = shape;
   const scale = shape.scale ?? 1;
@@ -237,9 +244,8 @@ export function crossEntropyBackwardReference(
     const lse = logSumExp(logits, t * V, V);
     for (let c = 0; c < V; c++) {
       const p = Math.exp(logits[t * V + c]! - lse);
-      dlogits[t * V + c] = label < 0 || label >= V
-        ? NaN
-        : (p - (c === label ? 1 : 0)) * scale / count;
+      dlogits[t * V + c] = label < 0 || label >= V ? NaN : (p - (c === label ? 1 : 0)) * scale *
+        (shape.weights ? shape.weights[t]! : 1 / count);
     }
   }
   return dlogits;

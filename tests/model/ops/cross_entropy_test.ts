@@ -65,6 +65,55 @@ Deno.test("cross-entropy kernels", async (t) => {
       });
     }
 
+    await t.step("weighted rows and a mean over one sequence of a packed row", async () => {
+      const [T, V] = [37, 23];
+      const logits = randomF32("ce/weighted/logits", T * V, 3);
+      const labels = randomInts("ce/weighted/labels", T, V);
+      labels[0] = IGNORE_INDEX;
+      labels[20] = IGNORE_INDEX;
+      const weights = randomF32("ce/weighted/weights", T).map(Math.abs);
+      weights[0] = weights[20] = 0;
+      const scale = 0.5;
+      const logitBuffer = gpu.upload(logits), labelBuffer = gpu.upload(labels);
+      const losses = gpu.buffer(T * 4), mean = gpu.buffer(8);
+      await crossEntropyBackward(gpu, {
+        losses,
+        logits: logitBuffer,
+        labels: labelBuffer,
+        weights: gpu.upload(weights),
+      }, { T, V, scale });
+      // Tokens 11 … 29 alone: the mean of a sequence that starts mid-row.
+      await crossEntropyMean(gpu, { result: mean, losses, labels: labelBuffer }, {
+        T: 19,
+        first: 11,
+      });
+      const [gLoss, gMean, gGrad] = await readAll(gpu, [[losses, T], [mean, 2], [
+        logitBuffer,
+        T * V,
+      ]]);
+      const grad = crossEntropyBackwardReference(logits, labels, { T, V, scale, weights });
+      assertClose(
+        gGrad!,
+        grad,
+        { atol: 64 * F32_EPS, rtol: (V + 64) * F32_EPS },
+        "weighted dlogits",
+      );
+      const part = crossEntropyMeanReference(gLoss!.subarray(11, 30), labels.subarray(11, 30));
+      assert.equal(gMean![1], part.count);
+      assertClose([gMean![0]!], [part.mean], { rtol: 32 * F32_EPS }, "mean of tokens 11 … 29");
+      // The weighted reference is the gradient of scale · Σ weights·loss (finite differences).
+      const small = { T: 4, V: 6 };
+      const z0 = randomF32("ce/weighted/fd", 24, 2), y = new Int32Array([2, IGNORE_INDEX, 0, 5]);
+      const w = [0.5, 0, 0.25, 2];
+      const numeric = finiteDifferences(
+        (z) =>
+          scale * crossEntropyForwardReference(z, y, small).reduce((a, l, i) => a + l * w[i]!, 0),
+        z0,
+      );
+      const analytic = crossEntropyBackwardReference(z0, y, { ...small, scale, weights: w });
+      assertClose(analytic, numeric, { atol: 1e-8 }, "weighted reference vs finite differences");
+    });
+
     await t.step("all labels masked: zero losses, zero gradient, mean (0, 0)", async () => {
       const [T, V] = [3, 4];
       const logits = gpu.upload(randomF32("ce/masked", T * V));
