@@ -226,3 +226,12 @@ export {
   shardOf,
 } from "./src/experiment/runner.ts";
 export { figureSvg } from "./src/experiment/plot.ts";
+export {
+  type Hypothesis,
+  meanStd,
+  pairedCheck,
+  type PairedInterval,
+  pairedInterval,
+  type Verdict,
+  verdict,
+} from "./src/experiment/stats.ts";

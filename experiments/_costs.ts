@@ -224,7 +224,7 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
     source: spec.source,
     statement:
       "Seconds per round (local update of one client, global aggregation, their sum) and " +
-      "parameters sent + received per client and round; mean ± std over seeds.",
+      "parameters sent + received per client and round; mean ± sample std over seeds.",
     notes: [
       ...spec.notes,
       "Local Update is one client's local training, projection included; Global Aggr. is the " +

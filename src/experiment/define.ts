@@ -165,6 +165,11 @@ export interface Check {
   readonly claim: string;
   /** Whether it holds in this run. */
   readonly holds: boolean;
+  /**
+   * A claim decided by a confidence interval over seeds (src/experiment/stats.ts):
+   * *holds*, *not significant* or *contradicted*. Absent: `holds` is the verdict.
+   */
+  readonly verdict?: "holds" | "not significant" | "contradicted";
   /** Numbers behind the verdict. */
   readonly detail: string;
 }
@@ -280,14 +285,16 @@ export interface CellOutcome {
   readonly cached: boolean;
 }
 
-/** Mean ± std of one table cell over seeds (std is the population std, like numpy's). */
+/** Mean ± std of one table cell over seeds (std is the sample standard deviation). */
 export interface Stat {
   /** Mean over seeds. */
   readonly mean: number;
-  /** Standard deviation over seeds (0 for one seed). */
+  /** Sample standard deviation over seeds (NaN for one seed). */
   readonly std: number;
   /** The per-seed values. */
   readonly values: readonly number[];
+  /** The seed of each value (paired comparisons match them). */
+  readonly seeds: readonly number[];
 }
 
 /** An aggregated table: row key → column key → statistic. */

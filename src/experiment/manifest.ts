@@ -40,7 +40,7 @@ export interface Manifest {
     cached: boolean;
     result: unknown;
   }[];
-  checks: readonly { claim: string; holds: boolean; detail: string }[];
+  checks: readonly { claim: string; holds: boolean; verdict?: string; detail: string }[];
   notes: readonly string[];
 }
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Column, Point, TableData, TableSpec } from "./define.ts";
+import type { Check, Column, Point, TableData, TableSpec } from "./define.ts";
 import { formatNumber, formatPaper, formatStat } from "./format.ts";
 import type { ExperimentRun } from "./runner.ts";
 import { ranking } from "./stats.ts";
@@ -65,7 +65,7 @@ function tableBody(spec: TableSpec, table: TableData): string[] {
   lines.push("");
   if (hasPaper) {
     lines.push(
-      "Each cell: this run (mean ± std over seeds; **bold** best, <u>underlined</u> second " +
+      "Each cell: this run (mean ± sample std over seeds; **bold** best, <u>underlined</u> second " +
         "best of this run) and, in brackets, the paper's printed value.",
       "",
     );
@@ -128,7 +128,7 @@ export function toMarkdown(run: ExperimentRun): string {
     lines.push("## Checks", "");
     for (const check of run.checks) {
       lines.push(
-        `- ${check.holds ? "✅ holds" : "❌ does not hold"}: ${check.claim} — ${check.detail}`,
+        `- ${verdictLabel(check)}: ${check.claim} — ${check.detail}`,
       );
     }
     lines.push("");
@@ -139,4 +139,18 @@ export function toMarkdown(run: ExperimentRun): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/** How a check's verdict is printed. */
+function verdictLabel(check: Check): string {
+  switch (check.verdict) {
+    case "holds":
+      return "✅ holds";
+    case "not significant":
+      return "➖ not significant";
+    case "contradicted":
+      return "❌ contradicted";
+    default:
+      return check.holds ? "✅ holds" : "❌ does not hold";
+  }
 }

@@ -6,8 +6,9 @@ Deno.test("runExperiment aggregates mean ± std over seeds", async () => {
   const run = await runExperiment(scoreTable(new RunCounter()), { scale: "smoke" });
   const a = run.table!.stats.a!.acc!;
   assert.equal(a.mean, 2);
-  assert.ok(Math.abs(a.std - Math.sqrt(2 / 3)) < 1e-12); // population std of 1, 2, 3
+  assert.equal(a.std, 1); // sample std of 1, 2, 3
   assert.deepEqual(a.values, [1, 2, 3]);
+  assert.deepEqual(a.seeds, [0, 1, 2]);
   assert.equal(run.table!.stats.c!.loss!.std, 0);
   assert.equal(run.adapter, null); // no cell asked for the GPU
 });
