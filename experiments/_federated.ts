@@ -26,7 +26,12 @@ import {
   type LocalSteps,
 } from "../src/fl/algorithm_config.ts";
 import type { CheckpointStore } from "../src/fl/run_checkpoint.ts";
-import { federatedRun, type RunSummary } from "../src/fl/run.ts";
+import {
+  evaluateModel,
+  federatedRun,
+  type ModelEvaluation,
+  type RunSummary,
+} from "../src/fl/run.ts";
 import { releaseScratch } from "../src/model/ops/matmul.ts";
 import { maxTokens, type PaperModel, prepareModel } from "./_models.ts";
 
@@ -119,6 +124,50 @@ export async function runFederated(
     return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), summary }) + "\n");
   }, { refresh: true, shardable: true, placeholder: () => placeholderRun(setting), plan: setting });
   return (JSON.parse(new TextDecoder().decode(bytes)) as { summary: RunSummary }).summary;
+}
+
+/**
+ * The base model's held-out evaluation for `setting`'s dataset, model and
+ * evaluation examples at the context's scale and seed (the same examples
+ * its runs are scored on), cached as `base/<scale>/<sha256>.json`: the row
+ * before round 1 of an accuracy table.
+ */
+export async function evaluateBase(
+  context: CellContext,
+  setting: FederatedSetting,
+): Promise<ModelEvaluation> {
+  const identity = {
+    dataset: setting.dataset,
+    model: setting.model,
+    evaluation: setting.evaluation,
+  };
+  const key = runKey({ base: identity, scale: context.scale, seed: context.seed });
+  const name = `base/${context.scale}/${await sha256Hex(key)}.json`;
+  const bytes = await context.artifact(name, async () => {
+    const dataset = await loadDataset(context, setting.dataset);
+    const source = await prepareModel(context, setting.model);
+    const { model, tokenizer } = await source.create();
+    try {
+      const evaluation = await evaluateModel({
+        dataset,
+        model,
+        tokenizer,
+        evaluation: setting.evaluation,
+        maxLength: maxTokens(context.scale),
+      });
+      return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), evaluation }) + "\n");
+    } finally {
+      model.destroy();
+    }
+  }, {
+    shardable: true,
+    placeholder: () =>
+      new TextEncoder().encode(JSON.stringify({
+        evaluation: { evalLoss: NaN, rougeL: NaN, samples: [] } satisfies ModelEvaluation,
+      })),
+  });
+  return (JSON.parse(new TextDecoder().decode(bytes)) as { evaluation: ModelEvaluation })
+    .evaluation;
 }
 
 /**

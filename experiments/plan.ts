@@ -212,6 +212,8 @@ export async function planExperiments(
     });
     for (const plan of plans) {
       for (const { name, plan: setting } of plan.work) {
+        // Work without a plan (a base model's evaluation: forward passes only) is not listed.
+        if (setting === null) continue;
         const entry = runs.get(name) ?? { setting: setting as FederatedSetting, users: new Set() };
         entry.users.add(experiment.id);
         runs.set(name, entry);

@@ -19,7 +19,7 @@ import { rougeL } from "../metrics/rouge_l.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import type { CheckpointStore } from "./run_checkpoint.ts";
-import { DivergenceError, type RoundRecord, simulate } from "./simulator.ts";
+import { DivergenceError, evaluateGenerations, type RoundRecord, simulate } from "./simulator.ts";
 import type { ClientData, FederatedAlgorithm } from "./types.ts";
 
 /** Options of {@linkcode federatedRun}. */
@@ -82,6 +82,100 @@ export interface RunSummary {
   readonly records: readonly RoundRecord[];
 }
 
+/** Held-out examples, eval-loss sequences and generation budget when none are given. */
+const DEFAULT_EVALUATION = { lossExamples: 16, rougeExamples: 8, maxNewTokens: 32 } as const;
+
+/**
+ * The held-out evaluation of a run: the first `lossExamples` test examples
+ * as eval-loss sequences, and the first `rougeExamples` as prompts with
+ * their references (prompts that leave room for `maxNewTokens`).
+ */
+function heldOut(
+  options: Pick<
+    FederatedRunOptions,
+    "dataset" | "model" | "tokenizer" | "evaluation" | "maxLength"
+  >,
+) {
+  const { dataset, model, tokenizer } = options;
+  const { lossExamples, rougeExamples, maxNewTokens } = options.evaluation ?? DEFAULT_EVALUATION;
+  const length = options.maxLength ?? model.maxTokens;
+  const evalSequences = sequencesOf(
+    dataset.test.slice(0, lossExamples),
+    tokenizer,
+    dataset,
+    length,
+  );
+  // Final Rouge-L prompts: leave room for the answer within the model's positions.
+  const promptRoom = model.config.maxPositions - maxNewTokens;
+  const examples = dataset.test.slice(0, rougeExamples)
+    .map((e) => ({
+      prompt: [...promptTokens(e, tokenizer, dataset.template)],
+      reference: e.output,
+    }))
+    .filter((e) => e.prompt.length <= Math.min(promptRoom, model.maxTokens));
+  return { evalSequences, examples };
+}
+
+/** What {@linkcode evaluateModel} measures. */
+export interface ModelEvaluation {
+  /** Mean response-token loss over the eval-loss examples. */
+  readonly evalLoss: number;
+  /** Mean Rouge-L F (%) of the greedy generations. */
+  readonly rougeL: number;
+  /** The first few generations beside their references. */
+  readonly samples: readonly { readonly reference: string; readonly generation: string }[];
+}
+
+/**
+ * The held-out evaluation a {@linkcode federatedRun} ends with — eval loss
+ * and Rouge-L of greedy generations on the same examples — of `model` as it
+ * is: the base model before round 1 of an accuracy table.
+ *
+ * @example
+ * ```ts
+ * import { evaluateModel } from "./run.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { Transformer } from "../model/transformer.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
+ * import { builtinSuite } from "../data/suites/builtin.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, { ...PRESETS.ci, maxPositions: 256 }, { maxTokens: 192 });
+ * const base = await evaluateModel({
+ *   dataset: builtinSuite("gsm8k-like", "smoke", 0), model, tokenizer: new ByteTokenizer(),
+ *   evaluation: { lossExamples: 2, rougeExamples: 2, maxNewTokens: 4 },
+ * });
+ * console.log(Number.isFinite(base.evalLoss), base.rougeL >= 0); // true true
+ * gpu.destroy();
+ * ```
+ */
+export async function evaluateModel(
+  options: Pick<
+    FederatedRunOptions,
+    "dataset" | "model" | "tokenizer" | "evaluation" | "maxLength"
+  >,
+): Promise<ModelEvaluation> {
+  const { model, tokenizer } = options;
+  const { evalSequences, examples } = heldOut(options);
+  const evalLoss = await model.loss(evalSequences);
+  const { maxNewTokens } = options.evaluation ?? DEFAULT_EVALUATION;
+  const { score, generations } = await evaluateGenerations(model, {
+    examples,
+    decode: (ids) => tokenizer.decode(ids),
+    metric: rougeL,
+    maxNewTokens,
+    eos: tokenizer.eos,
+  });
+  return {
+    evalLoss,
+    rougeL: 100 * score,
+    samples: generations.slice(0, 4).map((generation, i) => ({
+      reference: examples[i]!.reference,
+      generation,
+    })),
+  };
+}
+
 /** Examples as training sequences; those whose response was cut away entirely are left out. */
 function sequencesOf(
   examples: readonly Example[],
@@ -124,28 +218,14 @@ function sequencesOf(
  */
 export async function federatedRun(options: FederatedRunOptions): Promise<RunSummary> {
   const { dataset, model, tokenizer, algorithm, rounds, seed } = options;
-  const evaluation = options.evaluation ?? { lossExamples: 16, rougeExamples: 8, maxNewTokens: 32 };
-  const length = options.maxLength ?? model.maxTokens;
   const baseline = options.memoryBaseline ?? 0;
+  const { maxNewTokens } = options.evaluation ?? DEFAULT_EVALUATION;
+  const length = options.maxLength ?? model.maxTokens;
   const clients: ClientData[] = dataset.clients
     .map((examples) => sequencesOf(examples, tokenizer, dataset, length))
     .filter((sequences) => sequences.length > 0)
     .map((sequences, id) => ({ id, sequences }));
-  const { lossExamples, rougeExamples, maxNewTokens } = evaluation;
-  const evalSequences = sequencesOf(
-    dataset.test.slice(0, lossExamples),
-    tokenizer,
-    dataset,
-    length,
-  );
-  // Final Rouge-L prompts: leave room for the answer within the model's positions.
-  const promptRoom = model.config.maxPositions - maxNewTokens;
-  const examples = dataset.test.slice(0, rougeExamples)
-    .map((e) => ({
-      prompt: [...promptTokens(e, tokenizer, dataset.template)],
-      reference: e.output,
-    }))
-    .filter((e) => e.prompt.length <= Math.min(promptRoom, model.maxTokens));
+  const { evalSequences, examples } = heldOut(options);
   const initialLoss = await model.loss(evalSequences);
   try {
     const result = await simulate({

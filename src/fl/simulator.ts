@@ -382,8 +382,27 @@ function divergence(
   );
 }
 
-/** Greedy generations of the final model (all prompts decoded together), scored. */
-async function finalEvaluation(
+/**
+ * Greedy generations of `model` (all prompts decoded together), scored:
+ * the mean metric and the generated texts.
+ *
+ * @example
+ * ```ts
+ * import { evaluateGenerations } from "./simulator.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { Transformer } from "../model/transformer.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
+ * const { generations } = await evaluateGenerations(model, {
+ *   examples: [{ prompt: [256, 72], reference: "hi" }],
+ *   decode: (ids) => ids.join(" "), metric: () => 1, maxNewTokens: 2,
+ * });
+ * console.log(generations.length); // 1
+ * gpu.destroy();
+ * ```
+ */
+export async function evaluateGenerations(
   model: Transformer,
   f: FinalEvaluation,
 ): Promise<{ score: number; generations: string[] }> {
@@ -512,7 +531,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       }
     }
     const final = done === rounds && options.final
-      ? await finalEvaluation(model, options.final)
+      ? await evaluateGenerations(model, options.final)
       : null;
     return {
       records,

@@ -9,6 +9,8 @@ import { reproduceCommand } from "../../src/cli/launch.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const EXPERIMENT = ["table3", "--scale", "smoke"];
+/** Table 3's smoke cells: 5 methods × 4 columns and the base model's 4, one seed. */
+const CELLS = 24;
 
 /** Starts the reproduction as `deno task reproduce` would (without the launcher in between). */
 function start(args: string[]): Deno.ChildProcess {
@@ -51,14 +53,16 @@ Deno.test("three shards over one cache, then a plain run: the single process's b
   const logs = await Promise.all(
     [0, 1, 2].map((i) => run([...EXPERIMENT, "--shard", `${i}/3`, "--cache-dir", cache])),
   );
-  logs.forEach((log, i) => assert.match(log, new RegExp(`shard ${i}/3 finished \\d+ of 20 cells`)));
+  logs.forEach((log, i) =>
+    assert.match(log, new RegExp(`shard ${i}/3 finished \\d+ of ${CELLS} cells`))
+  );
   const missing = start([...EXPERIMENT, "--cache-dir", cache, "--list-missing"]);
   const listed = await missing.output();
   assert.equal(listed.code, 0);
   const remaining = new TextDecoder().decode(listed.stdout).trim().split("\n").filter(Boolean);
   const collect = await run([...EXPERIMENT, "--out", `${work}/collected`, "--cache-dir", cache]);
   // The plain run computed only what the shards left (cells whose runs were all stored late).
-  assert.match(collect, new RegExp(`20 cells \\(${20 - remaining.length} cached\\)`));
+  assert.match(collect, new RegExp(`${CELLS} cells \\(${CELLS - remaining.length} cached\\)`));
   assert.deepEqual(await outputs(`${work}/collected`), want);
   const leftovers: string[] = [];
   for await (const entry of Deno.readDir(`${cache}/cells`)) {

@@ -37,6 +37,7 @@ function assertFilled(run: Awaited<ReturnType<typeof smoke>>, columns?: readonly
 Deno.test("table3: five algorithms × four (dataset, model) columns of Rouge-L in [0, 100]", async () => {
   const run = await smoke(table3 as TableSpec<unknown>);
   assert.deepEqual(run.table!.rows.map((r) => r.key), [
+    "base",
     "fedit",
     "fedzo",
     "fedkseed",
@@ -50,16 +51,24 @@ Deno.test("table3: five algorithms × four (dataset, model) columns of Rouge-L i
       "CodeAlpaca · LLaMA2-13B",
       "GSM8K · LLaMA2-7B",
       "GSM8K · LLaMA2-13B",
+      "CodeAlpaca · eval loss · LLaMA2-7B",
+      "CodeAlpaca · eval loss · LLaMA2-13B",
+      "GSM8K · eval loss · LLaMA2-7B",
+      "GSM8K · eval loss · LLaMA2-13B",
     ],
   );
   assertFilled(run);
-  for (const row of Object.values(run.table!.stats)) {
-    for (const s of Object.values(row)) assert.ok(s.mean >= 0 && s.mean <= 100);
+  for (const [key, row] of Object.entries(run.table!.stats)) {
+    for (const [column, s] of Object.entries(row)) {
+      // Rouge-L in [0, 100]; eval loss positive, the base model's below ln 259 (it is pre-trained).
+      if (!column.endsWith("/loss")) assert.ok(s.mean >= 0 && s.mean <= 100, `${key} ${column}`);
+      else assert.ok(s.mean > 0 && (key !== "base" || s.mean < Math.log(259)), `${key} ${column}`);
+    }
   }
   assert.equal(
     run.checks.length,
-    12,
-    "Ferret vs FedAvg, FedZO and FedKSeed, per column",
+    32,
+    "per column: Ferret ≈ FedAvg (Rouge-L, loss), above FedZO and FedKSeed, FedAvg and Ferret vs base",
   );
   // One seed at smoke scale: no interval, so no claim is decided either way.
   for (const c of run.checks) {

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { builtinSuite } from "../../src/data/suites/builtin.ts";
+import { fedAvg } from "../../src/fl/algorithms/fed_avg.ts";
+import { evaluateModel, federatedRun } from "../../src/fl/run.ts";
+import { Gpu } from "../../src/gpu/gpu.ts";
+import { PRESETS } from "../../src/model/presets.ts";
+import { ByteTokenizer } from "../../src/model/tokenizer.ts";
+import { Transformer } from "../../src/model/transformer.ts";
+
+Deno.test("evaluateModel scores the base model on the examples a run is scored on", async () => {
+  const gpu = await Gpu.create();
+  try {
+    const config = { ...PRESETS.ci, maxPositions: 256 };
+    const dataset = builtinSuite("gsm8k-like", "smoke", 0);
+    const evaluation = { lossExamples: 3, rougeExamples: 2, maxNewTokens: 6 };
+    const tokenizer = new ByteTokenizer();
+    const base = await evaluateModel({
+      dataset,
+      model: await Transformer.create(gpu, config, { maxTokens: 192 }),
+      tokenizer,
+      evaluation,
+    });
+    const run = await federatedRun({
+      dataset,
+      model: await Transformer.create(gpu, config, { maxTokens: 192 }),
+      tokenizer,
+      algorithm: fedAvg({ local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } }),
+      rounds: 1,
+      seed: 0,
+      evaluation,
+    });
+    // The same model, examples and computation as the run's loss before round 1.
+    assert.equal(base.evalLoss, run.evalLoss[0]);
+    assert.ok(base.rougeL >= 0 && base.rougeL <= 100);
+    assert.equal(base.samples.length, 2);
+    assert.ok(
+      base.samples.every((s) => typeof s.generation === "string" && s.reference.length > 0),
+    );
+  } finally {
+    gpu.destroy();
+  }
+});
