@@ -20,6 +20,7 @@ import {
   type Panel,
   type Point,
   type Scale,
+  type Stat,
 } from "../src/experiment/define.ts";
 import { meanStd } from "../src/experiment/stats.ts";
 import type { AlgorithmConfig } from "../src/fl/algorithm_config.ts";
@@ -83,9 +84,18 @@ export function outcomesOf(
   return outcomes.filter((o) => prefixes.some((p) => o.key.startsWith(p)));
 }
 
-function point(panel: string, series: string, x: number | string, ys: readonly number[]): Point {
-  const { mean, std } = meanStd(ys);
-  return ys.length > 1 ? { panel, series, x, y: mean, std } : { panel, series, x, y: mean };
+function point(
+  panel: string,
+  series: string,
+  x: number | string,
+  ys: readonly number[],
+  seeds: readonly number[],
+): Point {
+  const { mean, std } = meanStd(ys, seeds);
+  const perSeed = { values: ys, seeds };
+  return ys.length > 1
+    ? { panel, series, x, y: mean, std, ...perSeed }
+    : { panel, series, x, y: mean, ...perSeed };
 }
 
 /**
@@ -98,14 +108,14 @@ export function curvePoints(
   seriesOrder: readonly string[],
 ): Point[] {
   return seriesOrder.flatMap((series) => {
-    const curves = outcomes
-      .filter((o) => o.row === series)
-      .map((o) => o.result["evalLoss"] as readonly number[]);
+    const mine = outcomes.filter((o) => o.row === series).sort((a, b) => a.seed - b.seed);
+    const curves = mine.map((o) => o.result["evalLoss"] as readonly number[]);
     if (curves.length === 0) return [];
     const rounds = Math.min(...curves.map((c) => c.length));
+    const seeds = mine.map((o) => o.seed);
     return Array.from(
       { length: rounds },
-      (_, r) => point(panel, series, r, curves.map((c) => c[r]!)),
+      (_, r) => point(panel, series, r, curves.map((c) => c[r]!), seeds),
     );
   });
 }
@@ -118,9 +128,51 @@ export function barPoints(
   seriesOrder: readonly string[],
 ): Point[] {
   return seriesOrder.flatMap((series) => {
-    const values = outcomes.filter((o) => o.row === series).map((o) => o.result[key] as number);
-    return values.length === 0 ? [] : [point(panel, series, series, values)];
+    const mine = outcomes.filter((o) => o.row === series).sort((a, b) => a.seed - b.seed);
+    const values = mine.map((o) => o.result[key] as number);
+    return values.length === 0
+      ? []
+      : [point(panel, series, series, values, mine.map((o) => o.seed))];
   });
+}
+
+/**
+ * The per-seed statistic of a series' point at `x` (default: its last point,
+ * a curve's final round), for paired checks; undefined when it has none.
+ */
+export function pointStat(
+  points: readonly Point[],
+  panel: string,
+  series: string,
+  x?: number | string,
+): Stat | undefined {
+  const mine = points.filter((p) => p.panel === panel && p.series === series);
+  const at = x === undefined ? lastOf(mine) : mine.find((p) => p.x === x);
+  return at?.values && at.seeds ? meanStd(at.values, at.seeds) : undefined;
+}
+
+/**
+ * Per seed, the mean of a series' curve over its second half of rounds
+ * (rounds ⌈R/2⌉ … R), as a statistic for paired checks.
+ */
+export function secondHalfStat(
+  points: readonly Point[],
+  panel: string,
+  series: string,
+): Stat | undefined {
+  const curve = points.filter((p) => p.panel === panel && p.series === series && p.values)
+    .sort((a, b) => (a.x as number) - (b.x as number));
+  if (curve.length === 0) return undefined;
+  const half = curve.slice(Math.ceil((curve.length - 1) / 2));
+  const seeds = half[0]!.seeds!;
+  const perSeed = seeds.map((_, i) => half.reduce((s, p) => s + p.values![i]!, 0) / half.length);
+  return meanStd(perSeed, seeds);
+}
+
+function lastOf(points: readonly Point[]): Point | undefined {
+  return [...points].sort((a, b) =>
+    typeof a.x === "number" && typeof b.x === "number" ? a.x - b.x : 0
+  ).at(-1);
 }
 
 /** A series' y values of a panel in x order (a curve, or one bar). */

@@ -10,11 +10,11 @@
  */
 
 import type { Scale } from "../src/experiment/define.ts";
-import { check, fmt } from "../src/theory/checks.ts";
+import { pairedCheck } from "../src/experiment/stats.ts";
 import {
   type CurveParams,
   type CurveRun,
-  finalValue,
+  pointStat,
   standInNote,
   variantsFigure,
   withAlgorithm,
@@ -61,20 +61,34 @@ export const figure3 = variantsFigure({
   xTitle: "K",
   params,
   verify: (points) => {
-    const final = LABELS.map((label) => finalValue(points, "convergence", label));
-    const detail = LABELS.map((label, i) => `${label} ${fmt(final[i]!)}`).join(", ");
-    const [, twice, , eight] = final as [number, number, number, number];
-    return [
-      check(
-        "Larger K converges faster: the final test loss decreases with K",
-        final.every((loss, i) => i === 0 || loss < final[i - 1]!),
-        detail,
-      ),
-      check(
-        "2K₀ is already close: its final test loss within 5% of 8K₀'s",
-        Math.abs(twice / eight - 1) <= 0.05,
-        `2K₀ ${fmt(twice)}, 8K₀ ${fmt(eight)}`,
-      ),
-    ];
+    const final = LABELS.map((label) => pointStat(points, "convergence", label));
+    const checks = LABELS.slice(1).flatMap((label, i) => {
+      const [smaller, larger] = [final[i], final[i + 1]];
+      return smaller && larger
+        ? [
+          pairedCheck(
+            `Larger K converges faster: ${label} ends below ${LABELS[i]}`,
+            larger,
+            smaller,
+            {
+              hypothesis: { kind: "less" },
+              names: [label, LABELS[i]!],
+              digits: 4,
+            },
+          ),
+        ]
+        : [];
+    });
+    const [, twice, , eight] = final;
+    if (twice && eight) {
+      checks.push(
+        pairedCheck("2K₀ is already close: its final test loss within ±5% of 8K₀'s", twice, eight, {
+          hypothesis: { kind: "within", margin: 0.05 * eight.mean },
+          names: ["2K₀", "8K₀"],
+          digits: 4,
+        }),
+      );
+    }
+    return checks;
   },
 });

@@ -15,14 +15,8 @@
 
 import type { Scale } from "../src/experiment/define.ts";
 import type { AllocationRule } from "../src/projection/allocation.ts";
-import { check, fmt } from "../src/theory/checks.ts";
-import {
-  type CurveParams,
-  ferretSpec,
-  finalValue,
-  standInNote,
-  variantsFigure,
-} from "./_curves.ts";
+import { pairedCheck } from "../src/experiment/stats.ts";
+import { type CurveParams, ferretSpec, pointStat, standInNote, variantsFigure } from "./_curves.ts";
 import { federatedSetting } from "./_settings.ts";
 
 /**
@@ -79,14 +73,18 @@ export const figure4 = variantsFigure({
   xTitle: "Allocation",
   params,
   verify: (points) => {
-    const final = LABELS.map((label) => finalValue(points, "convergence", label));
-    const norm = final[LABELS.indexOf("K_l ∝ ‖Δ_l‖")]!;
-    return [
-      check(
-        "K_l ∝ ‖Δ_l‖ reaches the lowest final test loss",
-        final.every((loss) => norm <= loss),
-        LABELS.map((label, i) => `${label} ${fmt(final[i]!)}`).join(", "),
-      ),
-    ];
+    const norm = pointStat(points, "convergence", "K_l ∝ ‖Δ_l‖");
+    return SCHEMES.filter(([rule]) => rule !== "norm").flatMap(([, label]) => {
+      const other = pointStat(points, "convergence", label);
+      return norm && other
+        ? [
+          pairedCheck(`K_l ∝ ‖Δ_l‖ reaches a lower final test loss than ${label}`, norm, other, {
+            hypothesis: { kind: "less" },
+            names: ["K_l ∝ ‖Δ_l‖", label],
+            digits: 4,
+          }),
+        ]
+        : [];
+    });
   },
 });

@@ -10,10 +10,10 @@
  */
 
 import type { Scale } from "../src/experiment/define.ts";
-import { check, fmt } from "../src/theory/checks.ts";
+import { pairedCheck } from "../src/experiment/stats.ts";
 import {
   type CurveParams,
-  seriesValues,
+  secondHalfStat,
   standInNote,
   variantsFigure,
   withAlgorithm,
@@ -35,12 +35,6 @@ function params(scale: Scale): CurveParams {
   };
 }
 
-function secondHalfMean(curve: readonly number[]): number {
-  const rounds = curve.length - 1;
-  const tail = curve.slice(Math.ceil(rounds / 2));
-  return tail.reduce((a, b) => a + b, 0) / tail.length;
-}
-
 /** Figure 9 of the paper. */
 export const figure9 = variantsFigure({
   id: "figure9",
@@ -60,14 +54,17 @@ export const figure9 = variantsFigure({
   xTitle: "Optimizer",
   params,
   verify: (points) => {
-    const sgd = secondHalfMean(seriesValues(points, "convergence", "SGD"));
-    const adam = secondHalfMean(seriesValues(points, "convergence", "Adam"));
-    return [
-      check(
-        "Adam converges faster: lower mean test loss over the second half of the rounds",
-        adam < sgd,
-        `Adam ${fmt(adam)}, SGD ${fmt(sgd)}`,
-      ),
-    ];
+    const sgd = secondHalfStat(points, "convergence", "SGD");
+    const adam = secondHalfStat(points, "convergence", "Adam");
+    return sgd && adam
+      ? [
+        pairedCheck(
+          "Adam converges faster: lower mean test loss over the second half of the rounds",
+          adam,
+          sgd,
+          { hypothesis: { kind: "less" }, names: ["Adam", "SGD"], digits: 4 },
+        ),
+      ]
+      : [];
   },
 });

@@ -246,6 +246,10 @@ export interface Point {
   readonly y: number;
   /** Standard deviation over seeds, when there are several. */
   readonly std?: number;
+  /** The per-seed values behind `y`, when it is a mean over seeds (paired checks use them). */
+  readonly values?: readonly number[];
+  /** The seed of each of `values`. */
+  readonly seeds?: readonly number[];
 }
 
 /** A figure declaration. */
