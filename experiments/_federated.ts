@@ -75,10 +75,21 @@ export const DATA_DIRECTORIES: Readonly<Record<SuiteName, string>> = {
   "gsm8k-like": "gsm8k",
 };
 
+/**
+ * The seed of every dataset's generation, split and sampling: fixed, so the
+ * seeds of a table vary the training only (sampling of clients, data order,
+ * the algorithms' randomness) and compare methods on the same data and the
+ * same held-out examples (DESIGN.md §7).
+ */
+export const DATA_SEED = 0;
+
+/** What a run's data and held-out examples depend on, part of its identity (caches key on it). */
+const DATA_IDENTITY = { seed: DATA_SEED, heldOut: "stratified" } as const;
+
 async function loadDataset(context: CellContext, name: SuiteName): Promise<FederatedDataset> {
-  if (context.scale !== "paper") return builtinSuite(name, context.scale, context.seed);
+  const seed = DATA_SEED;
+  if (context.scale !== "paper") return builtinSuite(name, context.scale, seed);
   const dir = `${context.resources.dataDir}/${DATA_DIRECTORIES[name]}`;
-  const seed = context.seed;
   switch (name) {
     case "ni-like":
       return await loadNaturalInstructions(dir, { seed });
@@ -115,7 +126,7 @@ export async function runFederated(
   context: CellContext,
   setting: FederatedSetting,
 ): Promise<RunSummary> {
-  const key = runKey({ setting, scale: context.scale, seed: context.seed });
+  const key = runKey({ setting, scale: context.scale, seed: context.seed, data: DATA_IDENTITY });
   const name = `runs/${context.scale}/${await sha256Hex(key)}.json`;
   const bytes = await context.artifact(name, async () => {
     const checkpoint = context.checkpoint(name.replace(/\.json$/, ".ckpt"));
@@ -128,9 +139,9 @@ export async function runFederated(
 
 /**
  * The base model's held-out evaluation for `setting`'s dataset, model and
- * evaluation examples at the context's scale and seed (the same examples
- * its runs are scored on), cached as `base/<scale>/<sha256>.json`: the row
- * before round 1 of an accuracy table.
+ * evaluation examples at the context's scale (the same examples its runs
+ * are scored on, the same for every training seed), cached as
+ * `base/<scale>/<sha256>.json`: the row before round 1 of an accuracy table.
  */
 export async function evaluateBase(
   context: CellContext,
@@ -141,7 +152,8 @@ export async function evaluateBase(
     model: setting.model,
     evaluation: setting.evaluation,
   };
-  const key = runKey({ base: identity, scale: context.scale, seed: context.seed });
+  // The same for every training seed: made once, read by every seed's cell.
+  const key = runKey({ base: identity, scale: context.scale, data: DATA_IDENTITY });
   const name = `base/${context.scale}/${await sha256Hex(key)}.json`;
   const bytes = await context.artifact(name, async () => {
     const dataset = await loadDataset(context, setting.dataset);

@@ -5,15 +5,17 @@
  *
  * The dataset's examples are tokenised with its prompt template (an
  * example whose response is cut away entirely is left out); its test
- * examples give the per-round eval loss (the first `lossExamples`) and the
- * final greedy generations scored by Rouge-L (the first `rougeExamples`,
- * whose prompts leave room for `maxNewTokens`). A diverged run is a result:
+ * examples give the per-round eval loss (`lossExamples` of them) and the
+ * final greedy generations scored by Rouge-L (`rougeExamples`, whose
+ * prompts leave room for `maxNewTokens`), each sampled across the test
+ * labels (tasks) so that every held-out task is scored. A diverged run is a result:
  * its summary says after which round, with NaN scores.
  *
  * @module
  */
 
 import { promptTokens, tokenizeExample } from "../data/batch.ts";
+import { stratifiedSample } from "../data/stratify.ts";
 import type { Example, FederatedDataset } from "../data/example.ts";
 import { rougeL } from "../metrics/rouge_l.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
@@ -86,9 +88,10 @@ export interface RunSummary {
 const DEFAULT_EVALUATION = { lossExamples: 16, rougeExamples: 8, maxNewTokens: 32 } as const;
 
 /**
- * The held-out evaluation of a run: the first `lossExamples` test examples
- * as eval-loss sequences, and the first `rougeExamples` as prompts with
- * their references (prompts that leave room for `maxNewTokens`).
+ * The held-out evaluation of a run: `lossExamples` test examples as
+ * eval-loss sequences, and `rougeExamples` as prompts with their references
+ * (prompts that leave room for `maxNewTokens`), each a sample stratified by
+ * label (src/data/stratify.ts), so every held-out task is scored.
  */
 function heldOut(
   options: Pick<
@@ -100,14 +103,14 @@ function heldOut(
   const { lossExamples, rougeExamples, maxNewTokens } = options.evaluation ?? DEFAULT_EVALUATION;
   const length = options.maxLength ?? model.maxTokens;
   const evalSequences = sequencesOf(
-    dataset.test.slice(0, lossExamples),
+    stratifiedSample(dataset.test, lossExamples),
     tokenizer,
     dataset,
     length,
   );
   // Final Rouge-L prompts: leave room for the answer within the model's positions.
   const promptRoom = model.config.maxPositions - maxNewTokens;
-  const examples = dataset.test.slice(0, rougeExamples)
+  const examples = stratifiedSample(dataset.test, rougeExamples)
     .map((e) => ({
       prompt: [...promptTokens(e, tokenizer, dataset.template)],
       reference: e.output,
