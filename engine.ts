@@ -246,12 +246,7 @@ export {
   TOKENIZER_FILE,
 } from "./src/model/hf_tokenizer.ts";
 export { type TransformerOptions } from "./src/model/transformer.ts";
-export {
-  type PackableSequence,
-  type PackedMember,
-  packSequences,
-  type StepRow,
-} from "./src/model/pack.ts";
+export { type PackedMember, packSequences, type StepRow } from "./src/model/pack.ts";
 export {
   argmaxReference,
   type GenerateOptions,

@@ -42,6 +42,9 @@ export interface GenerateOptions {
   cacheBytes?: number;
 }
 
+/** Default of {@linkcode GenerateOptions.checkEvery}. */
+const CHECK_EVERY = 16;
+
 /**
  * Default of {@linkcode GenerateOptions.cacheBytes}: 512 MiB.
  *
@@ -123,7 +126,7 @@ export async function generateBatch(
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new RangeError(`Cannot generate ${maxNewTokens} tokens`);
   }
-  const checkEvery = options.checkEvery ?? 16;
+  const checkEvery = options.checkEvery ?? CHECK_EVERY;
   if (!Number.isInteger(checkEvery) || checkEvery < 1) {
     throw new RangeError(`Cannot check for EOS every ${checkEvery} tokens`);
   }
@@ -227,7 +230,7 @@ async function generateGroup(
     for (;;) {
       const target = options.eos === undefined
         ? steps
-        : Math.min(steps, done + (options.checkEvery ?? 16));
+        : Math.min(steps, done + (options.checkEvery ?? CHECK_EVERY));
       for (; done < target; done++) {
         await forward(model.context, model.params.views, B, { rows: group.rows, past: done });
         await pick(group, everyone, done, a.ids);

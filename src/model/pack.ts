@@ -15,15 +15,18 @@
 
 import { IGNORE_INDEX } from "./ops/cross_entropy.ts";
 
-/** A training sequence: the shape of src/model/transformer.ts `Sequence` (declared here, not imported, so the two modules form no cycle). */
-export interface PackableSequence {
+/**
+ * A training sequence, what a pass uploads (src/model/transformer.ts
+ * re-exports it; declared here so the two modules form no import cycle).
+ */
+export interface Sequence {
   /** Token ids [T]. */
   readonly tokens: Int32Array;
   /** Target id at each position, −100 where masked [T]. */
   readonly targets: Int32Array;
-  /** Position of each token inside its example [T] (a packed row's). */
+  /** Position of each token inside its example [T] (default 0 … T − 1). */
   readonly positions?: Int32Array;
-  /** Example number of each token [T] (a packed row's). */
+  /** Example number of each token [T] (default: one example). */
   readonly segments?: Int32Array;
 }
 
@@ -40,7 +43,7 @@ export interface PackedMember {
 /** One row of a packed step. */
 export interface StepRow {
   /** What the pass uploads (one sequence as given, or several concatenated). */
-  readonly sequence: PackableSequence;
+  readonly sequence: Sequence;
   /** The sequences in the row, in order. */
   readonly members: readonly PackedMember[];
   /** Per-token loss weights, with several members (null for one sequence as given). */
@@ -60,7 +63,7 @@ export interface StepRow {
  * ```
  */
 export function packSequences(
-  sequences: readonly PackableSequence[],
+  sequences: readonly Sequence[],
   maxTokens: number,
 ): StepRow[] {
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
@@ -82,7 +85,7 @@ export function packSequences(
   return groups.map((group) => rowOf(sequences, group));
 }
 
-function rowOf(sequences: readonly PackableSequence[], group: readonly number[]): StepRow {
+function rowOf(sequences: readonly Sequence[], group: readonly number[]): StepRow {
   if (group.length === 1) {
     const index = group[0]!;
     const sequence = sequences[index]!;

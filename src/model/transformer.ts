@@ -23,7 +23,7 @@ import { createParameters, type Parameters } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { backward, forward, type KvCache, lossForward, type PassContext } from "./passes.ts";
-import { packSequences } from "./pack.ts";
+import { packSequences, type Sequence } from "./pack.ts";
 import {
   type Adapter,
   type AdapterOptions,
@@ -39,16 +39,7 @@ import {
  * each token inside its example and the example it belongs to.
  * `PackedRow` from src/data/batch.ts is one.
  */
-export interface Sequence {
-  /** Token ids [T]. */
-  readonly tokens: Int32Array;
-  /** Target id at each position, −100 where masked [T]. */
-  readonly targets: Int32Array;
-  /** Position of each token inside its example [T] (default 0 … T − 1). */
-  readonly positions?: Int32Array;
-  /** Example number of each token [T] (default: one example). */
-  readonly segments?: Int32Array;
-}
+export type { Sequence } from "./pack.ts";
 
 /** Options of {@linkcode Transformer.create}. */
 export interface TransformerOptions {
@@ -412,13 +403,8 @@ export class Transformer {
     // A soft prompt or prefix takes one example per pass (Transformer.upload).
     const kind = this.adapter?.kind;
     const pack = (options.pack ?? true) && kind !== "prompt" && kind !== "prefix";
-    const rows = pack
-      ? packSequences(sequences, this.maxTokens)
-      : sequences.map((sequence, index) => ({
-        sequence,
-        members: [{ index, first: 0, length: sequence.tokens.length }],
-        weights: null,
-      }));
+    // Rows of one token at most hold one sequence each: one pass per sequence.
+    const rows = packSequences(sequences, pack ? this.maxTokens : 1);
     for (const row of rows) {
       const T = this.upload(row.sequence);
       if (row.weights) this.gpu.write(this.activations.weights, row.weights);
