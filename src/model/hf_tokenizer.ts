@@ -205,7 +205,8 @@ export class HfTokenizer implements Tokenizer {
         throw new RangeError(`Cannot decode token id ${id}: the vocabulary has ${this.vocabSize}`);
       }
     }
-    return this.#pipeline.decode([...ids], { skip_special_tokens: true });
+    // The pipeline refuses an empty list; a generation that ended at once is the empty text.
+    return ids.length === 0 ? "" : this.#pipeline.decode([...ids], { skip_special_tokens: true });
   }
 
   /** The id of token string `token`, or `undefined`. */
