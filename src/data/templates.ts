@@ -15,7 +15,7 @@
  * - `alpaca` — the Stanford Alpaca pair (input / no-input), for CodeAlpaca
  *   and GSM8K, whose code is not released [our assumption].
  * - `compact` — a short template for the built-in suites at small scales,
- *   so a tiny byte-level model spends its compute on the task, not on a
+ *   so a tiny model spends its compute on the task, not on a
  *   200-byte preamble (not from the paper).
  *
  * @module

@@ -5,6 +5,15 @@
  * separate test split is kept (paper.md §5.2). Problems take one or two
  * steps (add, take away, buy in packs, share equally, pay per item).
  *
+ * A step is written with spaces around its operator, numbers and
+ * annotation, `3 * 12 = <<3*12=36>> 36`, rather than GSM8K's run-together
+ * `3*12=<<3*12=36>>36`: Rouge-L compares whitespace-separated words, and in
+ * the run-together form a step is one word that scores only when every
+ * character matches, so a model that gets the operands or the result right
+ * earns nothing for it. Spaced, each number is a word of its own. The
+ * annotation and the final `#### <number>` line are kept as GSM8K has them,
+ * so exact match still reads the answer after the last `####`.
+ *
  * What it cannot mirror: GSM8K's problems are written by people, need two to
  * eight steps of reasoning over varied situations, and use larger numbers;
  * these are short templated stories.
@@ -21,8 +30,9 @@ import { between, NAMES, pick, plural, THINGS } from "./words.ts";
 
 type Problem = { question: string; answer: string };
 
+/** One worked step: `a op b = <<a op b=c>> c`, each number its own word. */
 const step = (a: number, op: string, b: number, c: number) =>
-  `${a}${op}${b}=<<${a}${op}${b}=${c}>>${c}`;
+  `${a} ${op} ${b} = <<${a}${op}${b}=${c}>> ${c}`;
 
 const KINDS: readonly ((rng: RandomStream) => Problem)[] = [
   (rng) => {
@@ -124,6 +134,7 @@ function problem(rng: RandomStream): Example {
  * import { GSM8K_LIKE_SIZES } from "./sizes.ts";
  * const ds = gsm8kLikeSuite(GSM8K_LIKE_SIZES.smoke, 1);
  * console.log(ds.stats.samplesPerClient, ds.test[0]!.output.includes("#### ")); // [8, 8, 8] true
+ * console.log(/^\d+ [-+*\/] \d+ = <<[^>]+>> \d+$/m.test(ds.test[0]!.output)); // true
  * ```
  */
 export function gsm8kLikeSuite(

@@ -17,14 +17,26 @@ import {
   WORDS,
 } from "./words.ts";
 
-/** One instruction task: a name, its instruction, and an instance generator. */
+/**
+ * One instruction task: a name, its instruction, the components it is made
+ * of, and an instance generator.
+ */
 export interface TaskSpec {
-  /** Unique task name, e.g. `caesar_shift_3_v0`. */
+  /** Unique task name, e.g. `caesar_3_v0`. */
   readonly name: string;
   /** The family the task belongs to. */
   readonly family: string;
   /** The instruction (NI's "Definition"). */
   readonly instruction: string;
+  /**
+   * What a model must have seen in training to answer: the skill with its
+   * parameter (`caesar 21`, `threshold 30`, `is animal`, `list sort_up`),
+   * the output words it answers with (`labels yes/no`), the separator of a
+   * list (`sep comma`). The phrasing is not a component, so two phrasings of
+   * one task share their components; the held-out split is built on them
+   * (see ni_like.ts).
+   */
+  readonly skills: readonly string[];
   /** Draws one instance. */
   readonly generate: (rng: RandomStream) => { input: string; output: string };
 }
@@ -58,10 +70,14 @@ export const SEPARATORS: readonly (readonly [string, string])[] = [
   ["; ", "semicolon"],
 ];
 
-/** Two phrasings of one instruction become two tasks. */
+/** The component "answers with the label words `yes` and `no`". */
+export const labelsSkill = (yes: string, no: string) => `labels ${yes}/${no}`;
+
+/** Two phrasings of one instruction become two tasks with the same components. */
 export function variants(
   family: string,
   key: string,
+  skills: readonly string[],
   phrasings: readonly string[],
   generate: Gen,
 ): TaskSpec[] {
@@ -69,6 +85,7 @@ export function variants(
     name: `${family}_${key}_v${v}`,
     family,
     instruction,
+    skills,
     generate,
   }));
 }

@@ -2,8 +2,10 @@
  * The task pool of the NI-like suite: parameterised instruction families
  * (letter games, arithmetic, list operations, classification, extraction,
  * string building). Each (family, parameters, phrasing) is a distinct task
- * with its own instruction text and an instance generator, so the pool holds
- * well over the 857 tasks the paper's split needs (paper.md §5.1).
+ * with its own instruction text, the components it is made of (skill and
+ * parameter, label words, list separator; the held-out split is built on
+ * them) and an instance generator, so the pool holds well over the 857 tasks
+ * the paper's split needs (paper.md §5.1).
  *
  * @module
  */

@@ -6,7 +6,14 @@
 
 import type { RandomStream } from "../../random/stream.ts";
 import { BAD, between, GOOD, NUMBER_WORDS, numbers, pick, pickDistinct, THINGS } from "./words.ts";
-import { CATEGORIES, LABEL_PAIRS, SEPARATORS, type TaskSpec, variants } from "./ni_common.ts";
+import {
+  CATEGORIES,
+  LABEL_PAIRS,
+  labelsSkill,
+  SEPARATORS,
+  type TaskSpec,
+  variants,
+} from "./ni_common.ts";
 
 export function numberTasks(): TaskSpec[] {
   const out: TaskSpec[] = [];
@@ -15,6 +22,7 @@ export function numberTasks(): TaskSpec[] {
       ...variants(
         "add",
         `${k}`,
+        [`add ${k}`],
         [`Add ${k} to the number.`, `What is the number plus ${k}?`],
         (rng) => {
           const n = between(rng, 0, 99);
@@ -23,7 +31,7 @@ export function numberTasks(): TaskSpec[] {
       ),
     );
     out.push(
-      ...variants("sub", `${k}`, [
+      ...variants("sub", `${k}`, [`sub ${k}`], [
         `Subtract ${k} from the number.`,
         `What is the number minus ${k}?`,
       ], (rng) => {
@@ -37,6 +45,7 @@ export function numberTasks(): TaskSpec[] {
       ...variants(
         "mul",
         `${k}`,
+        [`mul ${k}`],
         [`Multiply the number by ${k}.`, `What is ${k} times the number?`],
         (rng) => {
           const n = between(rng, 0, 30);
@@ -51,6 +60,8 @@ export function numberTasks(): TaskSpec[] {
         name: `affine_${a}_${b}`,
         family: "affine",
         instruction: `Multiply the number by ${a}, then add ${b}.`,
+        // One skill: computing a·n + b is arithmetic of its own, not mul a and add b in turn.
+        skills: [`affine ${a} ${b}`],
         generate: (rng) => {
           const n = between(rng, 0, 20);
           return { input: String(n), output: String(a * n + b) };
@@ -59,7 +70,8 @@ export function numberTasks(): TaskSpec[] {
     }
   }
   for (const [yes, no] of LABEL_PAIRS) {
-    out.push(...variants("parity", `${yes}_${no}`, [
+    const labels = labelsSkill(yes, no);
+    out.push(...variants("parity", `${yes}_${no}`, ["parity", labels], [
       `Is the number even? Answer ${yes} or ${no}.`,
       `Answer ${yes} if the number is even, else ${no}.`,
     ], (rng) => {
@@ -71,6 +83,7 @@ export function numberTasks(): TaskSpec[] {
         name: `greater_${k}_${yes}_${no}`,
         family: "threshold",
         instruction: `Is the number greater than ${k}? Answer ${yes} or ${no}.`,
+        skills: [`threshold ${k}`, labels],
         generate: (rng) => {
           const n = between(rng, 0, 100);
           return { input: String(n), output: n > k ? yes : no };
@@ -82,6 +95,7 @@ export function numberTasks(): TaskSpec[] {
         name: `is_${cat}_${yes}_${no}`,
         family: "category",
         instruction: `Is the word a kind of ${cat}? Answer ${yes} or ${no}.`,
+        skills: [`is ${cat}`, labels],
         generate: (rng) => {
           const inCat = rng.int(2) === 1;
           const others = Object.entries(CATEGORIES).filter(([c]) => c !== cat).flatMap(([, m]) =>
@@ -92,27 +106,21 @@ export function numberTasks(): TaskSpec[] {
       });
     }
   }
-  for (
-    const [pos, neg] of [["positive", "negative"], ["good", "bad"], ["happy", "sad"], ["+", "-"]]
-  ) {
-    out.push({
-      name: `sentiment_${pos}_${neg}`,
-      family: "sentiment",
-      instruction: `Is the review ${pos} or ${neg}?`,
-      generate: (rng) => {
-        const good = rng.int(2) === 1;
-        const adj = pick<string>(rng, good ? GOOD : BAD);
-        return {
-          input: `The ${pick<string>(rng, THINGS)} was ${adj}.`,
-          output: good ? pos! : neg!,
-        };
-      },
-    });
+  // Sentiment answered with its own words, and asked as a yes/no question answered with the
+  // label pairs of the other classification families, so label words combine with it too.
+  const sentimentPairs = [["positive", "negative"], ["good", "bad"], ["happy", "sad"], ["+", "-"]];
+  for (const [pos, neg] of sentimentPairs) {
+    out.push(sentimentTask(`${pos}_${neg}`, `Is the review ${pos} or ${neg}?`, pos!, neg!));
+  }
+  for (const [yes, no] of LABEL_PAIRS) {
+    const instruction = `Is the review positive? Answer ${yes} or ${no}.`;
+    out.push(sentimentTask(`${yes}_${no}`, instruction, yes, no));
   }
   out.push({
     name: "number_to_words",
     family: "convert",
     instruction: "Write the number in words.",
+    skills: ["number_to_words"],
     generate: (rng) => {
       const n = between(rng, 0, 20);
       return { input: String(n), output: NUMBER_WORDS[n]! };
@@ -122,12 +130,28 @@ export function numberTasks(): TaskSpec[] {
     name: "words_to_number",
     family: "convert",
     instruction: "Write the number word as digits.",
+    skills: ["words_to_number"],
     generate: (rng) => {
       const n = between(rng, 0, 20);
       return { input: NUMBER_WORDS[n]!, output: String(n) };
     },
   });
   return out;
+}
+
+/** A review of one thing, labelled `pos` when it is good and `neg` when it is bad. */
+function sentimentTask(key: string, instruction: string, pos: string, neg: string): TaskSpec {
+  return {
+    name: `sentiment_${key}`,
+    family: "sentiment",
+    instruction,
+    skills: ["sentiment", labelsSkill(pos, neg)],
+    generate: (rng) => {
+      const good = rng.int(2) === 1;
+      const adj = pick<string>(rng, good ? GOOD : BAD);
+      return { input: `The ${pick<string>(rng, THINGS)} was ${adj}.`, output: good ? pos : neg };
+    },
+  };
 }
 
 export function listTasks(): TaskSpec[] {
@@ -159,6 +183,7 @@ export function listTasks(): TaskSpec[] {
         name: `list_${key}_${sepName}`,
         family: "list",
         instruction: `${text} The list is ${sepName} separated.`,
+        skills: [`list ${key}`, `sep ${sepName}`],
         generate: (rng) => {
           const xs = list(rng);
           return { input: xs.join(sep), output: f(xs.slice()) };
@@ -170,6 +195,7 @@ export function listTasks(): TaskSpec[] {
         name: `list_first_${k}_${sepName}`,
         family: "list",
         instruction: `Return the first ${k} items of the list, ${sepName} separated.`,
+        skills: [`list first ${k}`, `sep ${sepName}`],
         generate: (rng) => {
           const xs = pickDistinct(rng, THINGS, between(rng, k + 1, 6));
           return { input: xs.join(sep), output: xs.slice(0, k).join(sep) };
@@ -179,6 +205,7 @@ export function listTasks(): TaskSpec[] {
         name: `list_last_${k}_${sepName}`,
         family: "list",
         instruction: `Return the last ${k} items of the list, ${sepName} separated.`,
+        skills: [`list last ${k}`, `sep ${sepName}`],
         generate: (rng) => {
           const xs = pickDistinct(rng, THINGS, between(rng, k + 1, 6));
           return { input: xs.join(sep), output: xs.slice(-k).join(sep) };
@@ -190,6 +217,7 @@ export function listTasks(): TaskSpec[] {
         name: `list_above_${k}_${sepName}`,
         family: "list",
         instruction: `Keep the numbers greater than ${k}, ${sepName} separated.`,
+        skills: [`list above ${k}`, `sep ${sepName}`],
         generate: (rng) => {
           const xs = list(rng);
           const kept = xs.filter((x) => x > k);

@@ -25,7 +25,7 @@ import { letterWord, sentence, shift, type TaskSpec, variants } from "./ni_commo
 export function letterTasks(): TaskSpec[] {
   const out: TaskSpec[] = [];
   for (let k = 1; k <= 25; k++) {
-    out.push(...variants("caesar", `${k}`, [
+    out.push(...variants("caesar", `${k}`, [`caesar ${k}`], [
       `Shift each letter forward by ${k} in the alphabet.`,
       `Encode the word with a Caesar shift of ${k}.`,
     ], (rng) => {
@@ -34,7 +34,7 @@ export function letterTasks(): TaskSpec[] {
     }));
   }
   for (const c of LETTERS) {
-    out.push(...variants("count_letter", c, [
+    out.push(...variants("count_letter", c, [`count_letter ${c}`], [
       `Count how many times the letter "${c}" appears.`,
       `How many "${c}" letters does the text contain?`,
     ], (rng) => {
@@ -49,6 +49,7 @@ export function letterTasks(): TaskSpec[] {
       name: `starts_with_${c}`,
       family: "starts_with",
       instruction: `List the words that start with "${c}", or write none.`,
+      skills: [`starts_with ${c}`],
       generate: (rng) => {
         const ws = pickDistinct(rng, [...WORDS, ...ANIMALS, ...FRUITS], between(rng, 3, 5));
         const hit = ws.filter((w) => w[0] === c);
@@ -64,7 +65,7 @@ export function letterTasks(): TaskSpec[] {
       ),
     );
   for (const [a, b] of pairs) {
-    out.push(...variants("replace", `${a}_${b}`, [
+    out.push(...variants("replace", `${a}_${b}`, [`replace ${a} ${b}`], [
       `Replace every "${a}" with "${b}".`,
       `Change each letter "${a}" into "${b}".`,
     ], (rng) => {
@@ -108,6 +109,9 @@ export function letterTasks(): TaskSpec[] {
         name: `${key}_${kind}`,
         family: "string",
         instruction: text,
+        // The word and sentence tasks share their instruction, so neither is new to a model
+        // trained on the other; one component each keeps them out of the held-out tasks.
+        skills: [`${key} ${kind}`],
         generate: (rng) => {
           const s = sentence(rng, between(rng, lo, hi));
           return { input: s, output: f(s) };
@@ -125,6 +129,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `nth_word_${k + 1}`,
       family: "extract",
       instruction: `Return the ${ord} word of the sentence.`,
+      skills: [`nth_word ${k + 1}`],
       generate: (rng) => {
         const ws = pickDistinct(rng, WORDS, between(rng, k + 1, 6));
         return { input: ws.join(" "), output: ws[k]! };
@@ -143,6 +148,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `field_${key}`,
       family: "extract",
       instruction: `What is the value of "${key}" in the record?`,
+      skills: [`field ${key}`],
       generate: (rng) => {
         const chosen = pickDistinct(rng, fields, 3);
         if (!chosen.some(([k]) => k === key)) chosen[rng.int(3)] = fields.find(([k]) => k === key)!;
@@ -158,6 +164,7 @@ export function extractionTasks(): TaskSpec[] {
     name: "extract_number",
     family: "extract",
     instruction: "Extract the number from the sentence.",
+    skills: ["extract_number"],
     generate: (rng) => {
       const n = between(rng, 2, 99);
       return {
@@ -171,6 +178,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `repeat_${k}`,
       family: "build",
       instruction: `Repeat the word ${k} times, separated by spaces.`,
+      skills: [`repeat ${k}`],
       generate: (rng) => {
         const w = pick<string>(rng, WORDS);
         return { input: w, output: Array(k).fill(w).join(" ") };
@@ -182,6 +190,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `suffix_${fix}`,
       family: "build",
       instruction: `Add "${fix}" to the end of the word.`,
+      skills: [`suffix ${fix}`],
       generate: (rng) => {
         const w = pick<string>(rng, WORDS);
         return { input: w, output: w + fix };
@@ -193,6 +202,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `prefix_${fix}`,
       family: "build",
       instruction: `Put "${fix}" in front of the word.`,
+      skills: [`prefix ${fix}`],
       generate: (rng) => {
         const w = pick<string>(rng, WORDS);
         return { input: w, output: fix + w };
@@ -204,6 +214,7 @@ export function extractionTasks(): TaskSpec[] {
       name: `join_${sep}`,
       family: "build",
       instruction: `Join the words with "${sep}".`,
+      skills: [`join ${sep}`],
       generate: (rng) => {
         const ws = pickDistinct(rng, WORDS, between(rng, 2, 4));
         return { input: ws.join(" "), output: ws.join(sep) };

@@ -1,6 +1,6 @@
 /**
  * How large each built-in suite is at each scale. `smoke` is tiny (CI
- * seconds); `default` is what a tiny byte-level model can learn on a 2-core
+ * seconds); `default` is what a tiny model can learn on a 2-core
  * CPU in minutes (dozens of clients, short examples); `paper` uses the
  * paper's counts (paper.md §5.1–5.2).
  *

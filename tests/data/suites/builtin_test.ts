@@ -104,7 +104,7 @@ Deno.test("GSM8K-like: worked answers end in a correct #### number", () => {
   assert.deepEqual(ds.stats.samplesPerClient, [100, 100, 100]);
   for (const e of [...ds.clients.flat(), ...ds.test]) {
     let last = NaN;
-    for (const m of e.output.matchAll(/<<(\d+)([-+*/])(\d+)=(\d+)>>\4/g)) {
+    for (const m of e.output.matchAll(/<<(\d+)([-+*/])(\d+)=(\d+)>> \4/g)) {
       const [a, op, b, c] = [Number(m[1]), m[2], Number(m[3]), Number(m[4])];
       const want = op === "+" ? a + b : op === "-" ? a - b : op === "*" ? a * b : a / b;
       assert.equal(c, want, e.output);
