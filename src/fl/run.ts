@@ -7,7 +7,8 @@
  * example whose response is cut away entirely is left out); its test
  * examples give the per-round eval loss (`lossExamples` of them) and the
  * final greedy generations scored by Rouge-L (`rougeExamples`, whose
- * prompts leave room for `maxNewTokens`), each sampled across the test
+ * prompts leave room for `maxNewTokens`) and, where the references end in
+ * a GSM8K-style `#### <number>`, by exact match of that final answer; each sampled across the test
  * labels (tasks) so that every held-out task is scored. A diverged run is a result:
  * its summary says after which round, with NaN scores.
  *
@@ -17,6 +18,7 @@
 import { promptTokens, tokenizeExample } from "../data/batch.ts";
 import { stratifiedSample } from "../data/stratify.ts";
 import type { Example, FederatedDataset } from "../data/example.ts";
+import { finalAnswerScore } from "../metrics/exact_match.ts";
 import { rougeL } from "../metrics/rouge_l.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
@@ -60,6 +62,11 @@ export interface FederatedRunOptions {
 export interface RunSummary {
   /** Mean Rouge-L F (%) of the greedy generations after the last round. */
   readonly rougeL: number;
+  /**
+   * Exact match (%) of their final answers; null when the references carry
+   * no `#### ` answer or the run diverged.
+   */
+  readonly exactMatch: number | null;
   /** Eval loss before round 1 (index 0) and after each round. */
   readonly evalLoss: readonly number[];
   /** Mean local training loss per round. */
@@ -125,6 +132,8 @@ export interface ModelEvaluation {
   readonly evalLoss: number;
   /** Mean Rouge-L F (%) of the greedy generations. */
   readonly rougeL: number;
+  /** Exact match (%) of their final answers; null when the references carry no `#### ` answer. */
+  readonly exactMatch: number | null;
   /** The first few generations beside their references. */
   readonly samples: readonly { readonly reference: string; readonly generation: string }[];
 }
@@ -172,6 +181,7 @@ export async function evaluateModel(
   return {
     evalLoss,
     rougeL: 100 * score,
+    exactMatch: finalAnswerScore(generations, examples.map((e) => e.reference)),
     samples: generations.slice(0, 4).map((generation, i) => ({
       reference: examples[i]!.reference,
       generation,
@@ -250,8 +260,10 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       ...(options.onRound ? { onRound: options.onRound } : {}),
     });
     const records = result.records;
+    const generations = result.final?.generations ?? [];
     return {
       rougeL: 100 * (result.final?.score ?? NaN),
+      exactMatch: finalAnswerScore(generations, examples.map((e) => e.reference)),
       evalLoss: [initialLoss, ...records.map((r) => r.evalLoss ?? NaN)],
       trainLoss: records.map((r) => r.trainLoss),
       localSeconds: records.map((r) => r.seconds.local),
@@ -260,7 +272,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       peakBytes: Math.max(...records.map((r) => r.peakGpuBytes ?? 0)) - baseline,
       clientsPerRound: records[0]?.clients.length ?? 0,
       trainable: model.trainable.params.vector.length,
-      samples: (result.final?.generations ?? []).slice(0, 4).map((generation, i) => ({
+      samples: generations.slice(0, 4).map((generation, i) => ({
         reference: examples[i]!.reference,
         generation,
       })),
@@ -271,6 +283,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
     // A diverged run is a result (the tables show NaN and say why), not a crash.
     return {
       rougeL: NaN,
+      exactMatch: null,
       evalLoss: [initialLoss, ...Array.from({ length: rounds }, () => NaN)],
       trainLoss: [],
       localSeconds: [],

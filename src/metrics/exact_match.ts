@@ -62,3 +62,22 @@ export function meanExactMatch(
   for (let i = 0; i < hypotheses.length; i++) sum += exactMatch(hypotheses[i]!, references[i]!);
   return sum / hypotheses.length;
 }
+
+/**
+ * Exact match (%) of final answers over pairs, or `null` when some
+ * reference has no final `#### <number>` (the metric is undefined for it).
+ *
+ * @example
+ * ```ts
+ * import { finalAnswerScore } from "./exact_match.ts";
+ * console.log(finalAnswerScore(["#### 1", "2"], ["#### 1", "#### 2"])); // 50
+ * console.log(finalAnswerScore(["yes"], ["yes"])); // null
+ * ```
+ */
+export function finalAnswerScore(
+  hypotheses: readonly string[],
+  references: readonly string[],
+): number | null {
+  if (references.length === 0 || references.some((r) => finalAnswer(r) === null)) return null;
+  return 100 * meanExactMatch(hypotheses, references);
+}

@@ -32,6 +32,10 @@ Deno.test("evaluateModel scores the base model on the examples a run is scored o
     // The same model, examples and computation as the run's loss before round 1.
     assert.equal(base.evalLoss, run.evalLoss[0]);
     assert.ok(base.rougeL >= 0 && base.rougeL <= 100);
+    // GSM8K-like references end in "#### <number>": exact match is scored (a percentage).
+    for (const score of [base.exactMatch, run.exactMatch]) {
+      assert.ok(typeof score === "number" && score >= 0 && score <= 100, `${score}`);
+    }
     assert.equal(base.samples.length, 2);
     assert.ok(
       base.samples.every((s) => typeof s.generation === "string" && s.reference.length > 0),
