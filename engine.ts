@@ -245,6 +245,7 @@ export {
   TOKENIZER_CONFIG_FILE,
   TOKENIZER_FILE,
 } from "./src/model/hf_tokenizer.ts";
+export { BPE_TOKENIZER_CONFIG, type BpeOptions, trainBpe } from "./src/model/bpe.ts";
 export { type TransformerOptions } from "./src/model/transformer.ts";
 export { type PackedMember, packSequences, type StepRow } from "./src/model/pack.ts";
 export {
@@ -281,12 +282,15 @@ export {
 // Pre-training of the stand-in models (src/pretrain).
 export {
   type CorpusOptions,
+  type CorpusTextOptions,
   pretrain,
   PRETRAIN_CORPUS_SEED,
   pretrainCorpus,
   type PretrainOptions,
   pretrainSchedule,
+  pretrainTexts,
 } from "./src/pretrain/pretrain.ts";
+export { type SuiteTokenizerOptions, trainSuiteTokenizer } from "./src/pretrain/suite_tokenizer.ts";
 
 // Metrics in detail (src/metrics).
 export {
@@ -295,7 +299,7 @@ export {
   rougeLScore,
   rougeSentences,
 } from "./src/metrics/rouge_l.ts";
-export { finalAnswer, meanExactMatch } from "./src/metrics/exact_match.ts";
+export { finalAnswer, finalAnswerScore, meanExactMatch } from "./src/metrics/exact_match.ts";
 export { type EvalLoss, evalLoss, meanResponseLoss } from "./src/metrics/loss.ts";
 
 // Monte Carlo checks of the theorems (src/theory).

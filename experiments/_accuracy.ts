@@ -84,12 +84,37 @@ export function lossKey(column: AccuracyColumn): string {
   return `${columnKey(column)}/loss`;
 }
 
+/**
+ * Column key of a (dataset, model) pair's exact match of final answers, e.g.
+ * `gsm8k-like:llama-2-7b/exact` (GSM8K-like columns only).
+ */
+export function exactKey(column: AccuracyColumn): string {
+  return `${columnKey(column)}/exact`;
+}
+
+/** Whether a column's references end in a `#### <number>` final answer, so exact match is scored. */
+function scoresExactMatch(column: AccuracyColumn): boolean {
+  return column.dataset === "gsm8k-like";
+}
+
+/** A run's or the base model's values under a column's keys. */
+function columnValues(
+  column: AccuracyColumn,
+  result: { rougeL: number; evalLoss: number; exactMatch: number | null },
+): Record<string, number> {
+  return {
+    [columnKey(column)]: result.rougeL,
+    [lossKey(column)]: result.evalLoss,
+    ...(scoresExactMatch(column) ? { [exactKey(column)]: result.exactMatch ?? NaN } : {}),
+  };
+}
+
 /** The row before round 1. */
 const BASE = "base";
 
 /**
- * The cell of one (setting, seed): its final Rouge-L and response-token
- * eval loss under the column's keys.
+ * The cell of one (setting, seed): its final Rouge-L, response-token eval
+ * loss and (GSM8K-like) exact match under the column's keys.
  */
 export function accuracyCell(setting: FederatedSetting, method: string, seed: number) {
   return {
@@ -98,21 +123,20 @@ export function accuracyCell(setting: FederatedSetting, method: string, seed: nu
     seed,
     run: async (context: Parameters<typeof runFederated>[0]) => {
       const run = await runFederated(context, setting);
-      return { [columnKey(setting)]: run.rougeL, [lossKey(setting)]: run.evalLoss.at(-1)! };
+      return columnValues(setting, { ...run, evalLoss: run.evalLoss.at(-1)! });
     },
   };
 }
 
 /** The base model's cell of one (column, seed), evaluated on the examples `setting`'s runs use. */
 function baseCell(setting: FederatedSetting, seed: number) {
-  const { dataset, model, evaluation } = setting;
+  const { dataset, model, base, evaluation } = setting;
   return {
-    key: `base/${runKey({ dataset, model, evaluation })}/seed=${seed}`,
+    key: `base/${runKey({ dataset, model, base, evaluation })}/seed=${seed}`,
     row: BASE,
     seed,
     run: async (context: Parameters<typeof runFederated>[0]) => {
-      const base = await evaluateBase(context, setting);
-      return { [columnKey(setting)]: base.rougeL, [lossKey(setting)]: base.evalLoss };
+      return columnValues(setting, await evaluateBase(context, setting));
     },
   };
 }
@@ -227,7 +251,10 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
     title: spec.title,
     caption: spec.caption,
     source: spec.source,
-    statement: `Final-round Rouge-L (%) and response-token eval loss (nats) of ` +
+    statement:
+      `Final-round Rouge-L (%), response-token eval loss (nats)${
+        spec.columns.some(scoresExactMatch) ? " and exact match of final answers (%)" : ""
+      } of ` +
       `${spec.methods.length} algorithms and the base model on ` +
       `${[...new Set(spec.columns.map((c) => DATASET_LABELS[c.dataset]))].join(" and ")} with ` +
       `${
@@ -235,9 +262,12 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
       }, mean ± sample std over seeds.`,
     notes: [
       ...spec.notes,
-      "The eval-loss columns and the base-model row (the pre-trained model before round 1, " +
-      "scored on the same held-out examples) are not in the paper; the paper's Rouge-L columns " +
-      "keep its layout.",
+      `The eval-loss columns${
+        spec.columns.some(scoresExactMatch)
+          ? ", the exact-match columns (% of final `#### <number>` answers equal to the reference's)"
+          : ""
+      } and the base-model row (the pre-trained model before round 1, scored on the same ` +
+      "held-out examples) are not in the paper; the paper's Rouge-L columns keep its layout.",
       standInNote(spec.columns),
     ],
     scales: federatedScales((scale) => params(spec, scale)),
@@ -261,6 +291,13 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
         group: `${DATASET_LABELS[c.dataset]} · eval loss`,
         digits: 3,
         better: "lower" as const,
+      })),
+      ...spec.columns.filter(scoresExactMatch).map((c) => ({
+        key: exactKey(c),
+        label: MODEL_LABELS[c.model],
+        group: `${DATASET_LABELS[c.dataset]} · exact match`,
+        digits: 2,
+        better: "higher" as const,
       })),
     ],
     paper: Object.fromEntries(

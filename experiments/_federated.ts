@@ -33,6 +33,7 @@ import {
   type RunSummary,
 } from "../src/fl/run.ts";
 import { releaseScratch } from "../src/model/ops/matmul.ts";
+import { DATA_SEED } from "./_data.ts";
 import { maxTokens, type PaperModel, prepareModel } from "./_models.ts";
 
 export type { RunSummary } from "../src/fl/run.ts";
@@ -51,6 +52,12 @@ export interface FederatedSetting {
   readonly dataset: SuiteName;
   /** The model (its stand-in below paper scale). */
   readonly model: PaperModel;
+  /**
+   * What the model's weights are (`baseModelIdentity`: the checkpoint's
+   * directory, or the stand-in's stem), so that every cache keyed on the
+   * setting tells base models apart.
+   */
+  readonly base: string;
   /** Algorithm and hyper-parameters (plain data: part of the run's identity). */
   readonly algorithm: AlgorithmConfig;
   /** Rounds R. */
@@ -74,14 +81,6 @@ export const DATA_DIRECTORIES: Readonly<Record<SuiteName, string>> = {
   "code-alpaca-like": "code_alpaca",
   "gsm8k-like": "gsm8k",
 };
-
-/**
- * The seed of every dataset's generation, split and sampling: fixed, so the
- * seeds of a table vary the training only (sampling of clients, data order,
- * the algorithms' randomness) and compare methods on the same data and the
- * same held-out examples (DESIGN.md §7).
- */
-export const DATA_SEED = 0;
 
 /** What a run's data and held-out examples depend on, part of its identity (caches key on it). */
 const DATA_IDENTITY = { seed: DATA_SEED, heldOut: "stratified" } as const;
@@ -126,7 +125,12 @@ export async function runFederated(
   context: CellContext,
   setting: FederatedSetting,
 ): Promise<RunSummary> {
-  const key = runKey({ setting, scale: context.scale, seed: context.seed, data: DATA_IDENTITY });
+  const key = runKey({
+    setting,
+    scale: context.scale,
+    seed: context.seed,
+    data: DATA_IDENTITY,
+  });
   const name = `runs/${context.scale}/${await sha256Hex(key)}.json`;
   const bytes = await context.artifact(name, async () => {
     const checkpoint = context.checkpoint(name.replace(/\.json$/, ".ckpt"));
@@ -150,6 +154,7 @@ export async function evaluateBase(
   const identity = {
     dataset: setting.dataset,
     model: setting.model,
+    base: setting.base,
     evaluation: setting.evaluation,
   };
   // The same for every training seed: made once, read by every seed's cell.
@@ -175,7 +180,12 @@ export async function evaluateBase(
     shardable: true,
     placeholder: () =>
       new TextEncoder().encode(JSON.stringify({
-        evaluation: { evalLoss: NaN, rougeL: NaN, samples: [] } satisfies ModelEvaluation,
+        evaluation: {
+          evalLoss: NaN,
+          rougeL: NaN,
+          exactMatch: null,
+          samples: [],
+        } satisfies ModelEvaluation,
       })),
   });
   return (JSON.parse(new TextDecoder().decode(bytes)) as { evaluation: ModelEvaluation })
@@ -190,6 +200,7 @@ function placeholderRun(setting: FederatedSetting): Uint8Array {
   const rounds = Array.from({ length: setting.rounds }, () => NaN);
   const summary: RunSummary = {
     rougeL: NaN,
+    exactMatch: null,
     evalLoss: [NaN, ...rounds],
     trainLoss: rounds,
     localSeconds: rounds,
@@ -242,23 +253,4 @@ async function execute(
     algorithm.destroy?.();
     model.destroy();
   }
-}
-
-/**
- * Rounds a run needed to converge: the first round whose eval loss is within
- * 10% of the run's whole improvement (initial − best) of its best loss.
- * Scale-free, so a run that is still improving steadily at the end gets a
- * count near its last round.
- *
- * @example
- * ```ts
- * import { roundsToConverge } from "./_federated.ts";
- * console.log(roundsToConverge([5, 3, 2.1, 2.05, 2])); // 3
- * ```
- */
-export function roundsToConverge(evalLoss: readonly number[]): number {
-  const best = Math.min(...evalLoss);
-  const within = best + 0.1 * (evalLoss[0]! - best);
-  const r = evalLoss.findIndex((loss, i) => i > 0 && loss <= within);
-  return r < 0 ? evalLoss.length - 1 : r;
 }

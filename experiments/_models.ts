@@ -4,9 +4,10 @@
  * At `paper` scale a model is the Hugging Face checkpoint in
  * `<model-dir>/<directory>` (paper.md §5). Below it, each paper model has a
  * **stand-in**: a tiny LLaMA-style config that the toolkit pre-trains itself
- * on the built-in pre-training corpus (src/pretrain/pretrain.ts) the first time
- * it is needed, and caches as the artifact `base/<scale>/<name>-<steps>`.
- * Fine-tuning thus starts from a pre-trained model, as in the paper. The
+ * on the built-in pre-training corpus (src/pretrain/pretrain.ts) with the
+ * suites' subword tokenizer; at default scale the result is committed under
+ * `stand-ins/` (experiments/_stand_ins.ts). Fine-tuning thus starts from a
+ * pre-trained model, as in the paper. The
  * stand-ins keep the paper's relations between columns: the second model of
  * a table is the larger one, and the LLaMA-3/Qwen stand-ins use grouped KV
  * heads and wider MLPs like the models they stand for.
@@ -15,14 +16,16 @@
  */
 
 import type { CellContext } from "../src/experiment/define.ts";
-import { type ModelConfig, parameterCount } from "../src/model/config.ts";
+import { parameterCount } from "../src/model/config.ts";
 import { HfTokenizer } from "../src/model/hf_tokenizer.ts";
 import type { AdapterOptions } from "../src/model/peft/adapter.ts";
 import { PRESETS } from "../src/model/presets.ts";
-import { pretrain, pretrainCorpus } from "../src/pretrain/pretrain.ts";
 import { loadTransformer } from "../src/model/pretrained.ts";
-import { ByteTokenizer, type Tokenizer } from "../src/model/tokenizer.ts";
+import type { Tokenizer } from "../src/model/tokenizer.ts";
 import { Transformer } from "../src/model/transformer.ts";
+import { pretrainedStandIn, type StandIn, standInStem, SUITE_TOKENIZERS } from "./_stand_ins.ts";
+
+export type { StandIn } from "./_stand_ins.ts";
 
 /** The paper's models (paper.md §5). */
 export type PaperModel =
@@ -53,19 +56,10 @@ export const MODEL_DIRECTORIES: Readonly<Record<PaperModel, string>> = {
   "qwen2.5-7b": "Qwen2.5-7B",
 };
 
-/** A tiny model the toolkit pre-trains itself. */
-export interface StandIn {
-  /** Artifact name stem. */
-  readonly name: string;
-  /** Architecture. */
-  readonly config: ModelConfig;
-  /** AdamW pre-training steps of 4 rows × 128 tokens. */
-  readonly pretrainSteps: number;
-}
-
 const tiny = (
   name: string,
   hiddenSize: number,
+  layers: number,
   heads: number,
   kvHeads: number,
   mlp: number,
@@ -73,32 +67,35 @@ const tiny = (
   name,
   config: {
     hiddenSize,
-    numLayers: 2,
+    numLayers: layers,
     numHeads: heads,
     numKvHeads: kvHeads,
     intermediateSize: mlp,
-    vocabSize: 259,
+    vocabSize: SUITE_TOKENIZERS.default.vocabSize,
     maxPositions: 256,
     ropeTheta: 10000,
     rmsNormEps: 1e-5,
     tieEmbeddings: false,
   },
-  pretrainSteps: 300,
+  // 1.02 M of the corpus's 1.22 M tokens (4 rows of 128 tokens per step).
+  pretrainSteps: 2000,
 });
 
 /**
- * Default-scale stand-ins: head dimension 32 throughout; `tiny` ≈ 0.13 M
- * parameters, `small` (the larger model of a pair) ≈ 0.46 M; `tiny-gqa`
- * (LLaMA3-8B: 4:1 grouped KV heads, MLP 3.5 × width) and `tiny-wide`
- * (Qwen2.5-7B: 7:1 grouped KV heads, MLP 5.3 × width) share one KV head.
+ * Default-scale stand-ins: head dimension 32 throughout; `tiny` ≈ 0.23 M
+ * parameters (width 64, 2 layers), `small` (the larger model of a pair)
+ * ≈ 1.07 M (width 128, 4 layers: at 2 layers the wider model reached no
+ * lower a held-out loss than `tiny`, at 4 it does); `tiny-gqa` (LLaMA3-8B:
+ * 2:1 grouped KV heads, MLP 3.5 × width) and `tiny-wide` (Qwen2.5-7B: MLP
+ * 5.3 × width) share one KV head.
  */
 const DEFAULT_STAND_INS: Readonly<Record<PaperModel, StandIn>> = {
-  "datajuicer-1.3b": tiny("tiny", 64, 2, 2, 176),
-  "open_llama_3b": tiny("small", 128, 4, 4, 352),
-  "llama-2-7b": tiny("tiny", 64, 2, 2, 176),
-  "llama-2-13b": tiny("small", 128, 4, 4, 352),
-  "llama-3-8b": tiny("tiny-gqa", 64, 2, 1, 224),
-  "qwen2.5-7b": tiny("tiny-wide", 64, 2, 1, 336),
+  "datajuicer-1.3b": tiny("tiny", 64, 2, 2, 2, 176),
+  "open_llama_3b": tiny("small", 128, 4, 4, 4, 352),
+  "llama-2-7b": tiny("tiny", 64, 2, 2, 2, 176),
+  "llama-2-13b": tiny("small", 128, 4, 4, 4, 352),
+  "llama-3-8b": tiny("tiny-gqa", 64, 2, 2, 1, 224),
+  "qwen2.5-7b": tiny("tiny-wide", 64, 2, 2, 1, 336),
 };
 
 /**
@@ -107,7 +104,7 @@ const DEFAULT_STAND_INS: Readonly<Record<PaperModel, StandIn>> = {
  */
 const SMOKE_STAND_IN: StandIn = {
   name: "ci",
-  config: { ...PRESETS.ci, maxPositions: 256 },
+  config: { ...PRESETS.ci, vocabSize: SUITE_TOKENIZERS.smoke.vocabSize, maxPositions: 256 },
   pretrainSteps: 10,
 };
 
@@ -149,69 +146,28 @@ export interface LoadedModel {
 
 /**
  * Longest sequence a pass takes at each scale: the code's `max_length` 1024
- * at paper scale; below it 192 bytes, which holds every built-in example
- * whole (the longest, a Dolly-like summarisation, is 176 bytes with the
- * compact template), so no reference answer is cut.
+ * at paper scale; below it 128 tokens, which holds every built-in example
+ * whole (the longest, a Dolly-like summarisation, is well under 100 subword
+ * tokens with the compact template), so no reference answer is cut.
  */
 export function maxTokens(scale: CellContext["scale"]): number {
-  return scale === "paper" ? 1024 : 192;
-}
-
-/** What pre-training a stand-in reported: the loss curve and how long it took. */
-export interface PretrainReport {
-  /** Parameters of the stand-in. */
-  readonly parameters: number;
-  /** [step, mean loss] pairs read back every 25 steps. */
-  readonly losses: readonly (readonly [number, number])[];
-  /** Wall seconds of pre-training. */
-  readonly seconds: number;
+  return scale === "paper" ? 1024 : 128;
 }
 
 /**
- * Pre-trains a stand-in, or reads it back: `base/<scale>/<name>-<steps>.f32`
- * (the parameters in the layout's order) and `.json` (its
- * {@linkcode PretrainReport}) in the artifact store. Both are made together
- * the first time any experiment needs the model (`deno task reproduce
- * pretrain` makes them all up front).
+ * What a run's base model is, part of its identity (caches key on it): the
+ * checkpoint directory at paper scale, else the stand-in's stem (its name
+ * and a digest of its architecture, tokenizer and pre-training recipe).
+ *
+ * @example
+ * ```ts
+ * import { baseModelIdentity } from "./_models.ts";
+ * console.log(baseModelIdentity("paper", "llama-2-7b")); // Llama-2-7b-hf
+ * console.log(baseModelIdentity("default", "llama-2-7b").startsWith("tiny-")); // true
+ * ```
  */
-export async function pretrainedStandIn(
-  context: CellContext,
-  base: StandIn,
-  scale: "smoke" | "default",
-): Promise<{ parameters: Float32Array; report: PretrainReport }> {
-  const stem = `base/${scale}/${base.name}-${base.pretrainSteps}`;
-  const report = await context.artifact(`${stem}.json`, async () => {
-    const gpu = await context.gpu();
-    const rowTokens = scale === "smoke" ? 32 : 128;
-    const model = await Transformer.create(gpu, base.config, { maxTokens: rowTokens, seed: 0 });
-    const rows = pretrainCorpus(new ByteTokenizer(), { scale, rowTokens });
-    const t0 = performance.now();
-    const losses = await pretrain(model, rows, {
-      steps: base.pretrainSteps,
-      rowsPerStep: 4,
-      lr: 3e-3,
-      seed: 0,
-      reportEvery: 25,
-      onStep: (step, loss) => context.progress({ fraction: step / base.pretrainSteps, loss }),
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    const values = await model.params.vector.read();
-    await context.artifact(
-      `${stem}.f32`,
-      () => Promise.resolve(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
-    );
-    const made: PretrainReport = { parameters: values.length, losses, seconds };
-    return new TextEncoder().encode(JSON.stringify(made) + "\n");
-  });
-  const bytes = await context.artifact(`${stem}.f32`, () => {
-    throw new Error(
-      `Cannot find ${stem}.f32 beside its report: delete ${stem}.json to pre-train again`,
-    );
-  });
-  return {
-    parameters: new Float32Array(bytes.slice().buffer),
-    report: JSON.parse(new TextDecoder().decode(report)),
-  };
+export function baseModelIdentity(scale: CellContext["scale"], model: PaperModel): string {
+  return scale === "paper" ? MODEL_DIRECTORIES[model] : standInStem(standIn(model, scale), scale);
 }
 
 /**
@@ -241,11 +197,11 @@ export async function prepareModel(
     };
   }
   const base = standIn(model, context.scale);
-  const { parameters } = await pretrainedStandIn(context, base, context.scale);
+  const { parameters, tokenizer } = await pretrainedStandIn(context, base, context.scale);
   return {
     create: async (adapter) => ({
       model: await Transformer.create(gpu, base.config, { ...options(adapter), parameters }),
-      tokenizer: new ByteTokenizer(),
+      tokenizer,
     }),
   };
 }

@@ -26,6 +26,7 @@ import {
 import { DirectoryArtifacts, DirectoryCache, writeFileAtomic } from "./files.ts";
 import { gitCommit } from "./git.ts";
 import { ProgressLine } from "./progress.ts";
+import { STAND_IN_DIR } from "./stand_ins.ts";
 
 /** Levenshtein distance, for "did you mean" hints. */
 function distance(a: string, b: string): number {
@@ -235,6 +236,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         resources: {
           ...(args.dataDir ? { dataDir: args.dataDir } : {}),
           ...(args.modelDir ? { modelDir: args.modelDir } : {}),
+          standInDir: STAND_IN_DIR,
         },
         force: args.force,
         onProgress: (event) => progress.update(event),

@@ -81,6 +81,8 @@ export interface Resources {
   readonly dataDir?: string;
   /** Where the model checkpoints are (one HF directory per model). */
   readonly modelDir?: string;
+  /** Where the committed pre-trained stand-ins are (this repository's `stand-ins/`). */
+  readonly standInDir?: string;
 }
 
 /** What an experiment needs at a scale beyond the toolkit itself. */

@@ -4,11 +4,15 @@
  * §5), with nothing downloaded.
  *
  * The corpus is plain text — instructions, inputs and answers of the four
- * built-in suites, generated from a seed of its own (so no fine-tuning or
- * evaluation example is in it) and **without** the prompt template — packed
- * into fixed-length rows for next-token prediction on every token. The base
- * model thus learns the byte-level language of the domain but not the
+ * built-in suites, training and test splits alike (every kind of text the
+ * suites have, as a real model's pre-training has seen text of every kind),
+ * generated from seeds of their own (so no fine-tuning or evaluation
+ * example is in it) and **without** the prompt template — packed into
+ * fixed-length rows for next-token prediction on every token. The base
+ * model thus learns the language of the domain but not the
  * instruction-following format, which federated fine-tuning then teaches.
+ * Labels can be left out (`exclude`): the NI-like tasks that fine-tuning
+ * holds out, whose claim is generalisation to tasks never seen.
  *
  * @module
  */
@@ -31,19 +35,62 @@ import type { Sequence, Transformer } from "../model/transformer.ts";
  */
 export const PRETRAIN_CORPUS_SEED = 1_000_003;
 
-/** Options of {@linkcode pretrainCorpus}. */
-export interface CorpusOptions {
+/** Which texts the corpus draws: the suites at a scale, drawn `draws` times. */
+export interface CorpusTextOptions {
   /** Suite sizes to draw the text from. */
   readonly scale: SuiteScale;
+  /** Corpus seed of the first draw (default {@linkcode PRETRAIN_CORPUS_SEED}); draw i uses seed + i. */
+  readonly seed?: number;
+  /** Independent draws of every suite (default 1): how a corpus grows past one suite's size. */
+  readonly draws?: number;
+  /** Example labels (NI-like task names) left out: the tasks fine-tuning holds out. */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+/** Options of {@linkcode pretrainCorpus}. */
+export interface CorpusOptions extends CorpusTextOptions {
   /** Tokens per row. */
   readonly rowTokens: number;
-  /** Corpus seed (default {@linkcode PRETRAIN_CORPUS_SEED}). */
-  readonly seed?: number;
 }
 
 /**
- * The pre-training rows: every suite's training texts as one token stream
- * (BOS text EOS, …), shuffled by example, cut into rows of `rowTokens`.
+ * The corpus as plain texts: every suite's examples, training and test
+ * (instruction, input and answer on lines of their own, no template), from
+ * `draws` independent draws, less the `exclude`d labels, shuffled by example.
+ *
+ * @example
+ * ```ts
+ * import { pretrainTexts } from "./pretrain.ts";
+ * const one = pretrainTexts({ scale: "smoke" });
+ * console.log(pretrainTexts({ scale: "smoke", draws: 2 }).length === 2 * one.length); // true
+ * ```
+ */
+export function pretrainTexts(options: CorpusTextOptions): string[] {
+  const seed = options.seed ?? PRETRAIN_CORPUS_SEED;
+  const draws = options.draws ?? 1;
+  if (!Number.isInteger(draws) || draws < 1) {
+    throw new RangeError(
+      `Cannot draw the pre-training corpus ${draws} times: use a whole number ≥ 1`,
+    );
+  }
+  const texts: string[] = [];
+  for (let draw = 0; draw < draws; draw++) {
+    for (const name of SUITE_NAMES) {
+      const suite = builtinSuite(name, options.scale, seed + draw);
+      for (const example of [...suite.clients.flat(), ...suite.test]) {
+        if (options.exclude?.has(example.label)) continue;
+        texts.push(
+          [example.instruction, example.input, example.output].filter((t) => t).join("\n"),
+        );
+      }
+    }
+  }
+  return new RandomStream(seed, "pretrain/order").shuffle(texts);
+}
+
+/**
+ * The pre-training rows: the corpus texts ({@linkcode pretrainTexts}) as one
+ * token stream (BOS text EOS, …) cut into rows of `rowTokens`.
  *
  * @example
  * ```ts
@@ -58,16 +105,8 @@ export function pretrainCorpus(tokenizer: Tokenizer, options: CorpusOptions): Se
   if (!Number.isInteger(rowTokens) || rowTokens < 2) {
     throw new RangeError(`Cannot build a corpus of ${rowTokens}-token rows`);
   }
-  const seed = options.seed ?? PRETRAIN_CORPUS_SEED;
-  const texts: string[] = [];
-  for (const name of SUITE_NAMES) {
-    const suite = builtinSuite(name, options.scale, seed);
-    for (const example of suite.clients.flat()) {
-      texts.push([example.instruction, example.input, example.output].filter((t) => t).join("\n"));
-    }
-  }
   const stream: number[] = [];
-  for (const text of new RandomStream(seed, "pretrain/order").shuffle(texts)) {
+  for (const text of pretrainTexts(options)) {
     stream.push(tokenizer.bos, ...tokenizer.encode(text), tokenizer.eos);
   }
   const rows: Sequence[] = [];

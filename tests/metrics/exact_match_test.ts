@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { exactMatch } from "../../mod.ts";
-import { evalLoss, finalAnswer, meanExactMatch, meanResponseLoss } from "../../engine.ts";
+import {
+  evalLoss,
+  finalAnswer,
+  finalAnswerScore,
+  meanExactMatch,
+  meanResponseLoss,
+} from "../../engine.ts";
 
 Deno.test("final answers", () => {
   assert.equal(finalAnswer("a\n#### 72"), "72");
@@ -31,4 +37,16 @@ Deno.test("response-token loss", () => {
   assert.throws(() => meanResponseLoss([1], new Int32Array(2)), TypeError);
   assert.deepEqual(evalLoss([2, NaN, 4, NaN]), { mean: 3, counted: 2, skippedNaN: 2 });
   assert.deepEqual(evalLoss([Infinity, 1]), { mean: Infinity, counted: 2, skippedNaN: 0 });
+});
+
+Deno.test("finalAnswerScore: percent of matching final answers, null where a reference has none", () => {
+  assert.equal(
+    finalAnswerScore(["4 * 3 = <<4*3=12>> 12\n#### 12", "#### 7"], ["#### 12", "#### 8"]),
+    50,
+  );
+  assert.equal(finalAnswerScore(["no answer"], ["#### 1,000"]), 0);
+  assert.equal(finalAnswerScore(["#### 1000"], ["#### 1,000"]), 100);
+  assert.equal(finalAnswerScore(["#### 1"], ["#### 1", "one"].slice(1)), null);
+  assert.equal(finalAnswerScore([], []), null);
+  assert.throws(() => finalAnswerScore(["#### 1"], ["#### 1", "#### 2"]), RangeError);
 });
