@@ -101,10 +101,21 @@ export function standInStem(base: StandIn, scale: StandInScale): string {
     steps: base.pretrainSteps,
     tokenizer: SUITE_TOKENIZERS[scale],
     recipe: { ...RECIPE, rowTokens: RECIPE.rowTokens[scale] },
-    corpus: { seed: PRETRAIN_CORPUS_SEED, splits: "train+test", exclude: "NI-like held-out tasks" },
+    corpus: CORPUS,
   };
-  const digest = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
-  return `${base.name}-${digest.slice(0, 12)}`;
+  return `${base.name}-${digest(identity)}`;
+}
+
+/** What the corpus (and the tokenizer trained on it) is made of, beyond its size and seed. */
+const CORPUS = {
+  seed: PRETRAIN_CORPUS_SEED,
+  splits: "train+test",
+  exclude: "NI-like held-out tasks",
+} as const;
+
+/** The first 12 hex digits of the SHA-256 of a value's JSON. */
+function digest(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 12);
 }
 
 /** The committed checkpoint directory of a stem under `root` (it may not exist). */
@@ -224,12 +235,12 @@ export async function writeStandIn(
 
 /**
  * The suites' tokenizer at a scale below `paper`, trained on first use and
- * kept as the artifact `base/<scale>/tokenizer-<vocab>-<draws>.json`.
+ * kept as the artifact `base/<scale>/tokenizer-<digest>.json`.
  */
 async function cachedTokenizer(context: CellContext, scale: StandInScale) {
-  const { vocabSize, draws } = SUITE_TOKENIZERS[scale];
+  const identity = digest({ tokenizer: SUITE_TOKENIZERS[scale], corpus: CORPUS });
   const bytes = await context.artifact(
-    `base/${scale}/tokenizer-${vocabSize}-${draws}.json`,
+    `base/${scale}/tokenizer-${identity}.json`,
     () => Promise.resolve(encode(trainStandInTokenizer(scale))),
   );
   const json = JSON.parse(new TextDecoder().decode(bytes));
