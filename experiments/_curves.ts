@@ -152,6 +152,22 @@ export function pointStat(
 }
 
 /**
+ * Each seed's curve of a series (its values by round, 0 = before round 1)
+ * and the seeds, from the per-seed values of the curve's points.
+ */
+export function seedCurves(
+  points: readonly Point[],
+  panel: string,
+  series: string,
+): { curves: number[][]; seeds: readonly number[] } | undefined {
+  const curve = points.filter((p) => p.panel === panel && p.series === series && p.values)
+    .sort((a, b) => (a.x as number) - (b.x as number));
+  const seeds = curve[0]?.seeds;
+  if (!seeds) return undefined;
+  return { curves: seeds.map((_, i) => curve.map((p) => p.values![i]!)), seeds };
+}
+
+/**
  * Per seed, the mean of a series' curve over its second half of rounds
  * (rounds ⌈R/2⌉ … R), as a statistic for paired checks.
  */
@@ -160,13 +176,26 @@ export function secondHalfStat(
   panel: string,
   series: string,
 ): Stat | undefined {
-  const curve = points.filter((p) => p.panel === panel && p.series === series && p.values)
-    .sort((a, b) => (a.x as number) - (b.x as number));
-  if (curve.length === 0) return undefined;
-  const half = curve.slice(Math.ceil((curve.length - 1) / 2));
-  const seeds = half[0]!.seeds!;
-  const perSeed = seeds.map((_, i) => half.reduce((s, p) => s + p.values![i]!, 0) / half.length);
-  return meanStd(perSeed, seeds);
+  const found = seedCurves(points, panel, series);
+  if (!found) return undefined;
+  const perSeed = found.curves.map((c) => mean(c.slice(Math.ceil((c.length - 1) / 2))));
+  return meanStd(perSeed, found.seeds);
+}
+
+/**
+ * Rounds a run needs to reach `target`: the first round r ≥ 1 whose loss
+ * (`losses` by round, 0 = before round 1) is at most `target`, or R + 1 when
+ * none is.
+ *
+ * @example
+ * ```ts
+ * import { roundsToReach } from "./_curves.ts";
+ * console.log(roundsToReach([5, 3, 2, 1], 2.5), roundsToReach([5, 3, 2, 1], 0.5)); // 2 4
+ * ```
+ */
+export function roundsToReach(losses: readonly number[], target: number): number {
+  const r = losses.findIndex((loss, i) => i > 0 && loss <= target);
+  return r < 0 ? losses.length : r;
 }
 
 function lastOf(points: readonly Point[]): Point | undefined {

@@ -25,6 +25,7 @@ import type { Gpu } from "../src/gpu/gpu.ts";
 import { BPE_TOKENIZER_CONFIG } from "../src/model/bpe.ts";
 import { exportCheckpoint, loadCheckpoint } from "../src/model/hf_checkpoint.ts";
 import { HfTokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../src/model/hf_tokenizer.ts";
+import { pathExists } from "../src/fs.ts";
 import { parameterLayout } from "../src/model/layout.ts";
 import { Transformer } from "../src/model/transformer.ts";
 import { pretrain, PRETRAIN_CORPUS_SEED, pretrainCorpus } from "../src/pretrain/pretrain.ts";
@@ -129,15 +130,11 @@ export function trainStandInTokenizer(scale: StandInScale): Record<string, unkno
   return trainSuiteTokenizer({ scale, vocabSize, draws, exclude: heldOutTasks(scale) });
 }
 
-/** The tokenizer of a parsed tokenizer.json, checked against the stand-ins' vocabulary. */
-function suiteTokenizerOf(json: unknown, scale: StandInScale): HfTokenizer {
-  const tokenizer = new HfTokenizer(
-    json,
-    BPE_TOKENIZER_CONFIG,
-    {},
-    `the ${scale}-scale suite tokenizer`,
-  );
-  // The stand-ins' embeddings have exactly vocabSize rows: every id they emit must decode.
+/**
+ * `tokenizer` if its vocabulary is the stand-ins' embedding rows: every id
+ * they emit must decode.
+ */
+function checkedVocabulary(tokenizer: HfTokenizer, scale: StandInScale): HfTokenizer {
   const { vocabSize } = SUITE_TOKENIZERS[scale];
   if (tokenizer.vocabSize !== vocabSize) {
     throw new RangeError(
@@ -186,27 +183,33 @@ export async function pretrainStandIn(
   }
 }
 
-/** Reads the stand-in committed under `root`, or null when there is none. */
-export async function readCommittedStandIn(
+/** Committed stand-ins read so far, by directory: every run of a table loads the same few. */
+const committedReads = new Map<string, Promise<PretrainedStandIn | null>>();
+
+/**
+ * Reads the stand-in committed under `root` as a checkpoint directory (the
+ * tokenizer through {@linkcode HfTokenizer.load}, as a real checkpoint's),
+ * or null when there is none. Read once per directory and process.
+ */
+export function readCommittedStandIn(
   root: string | undefined,
   base: StandIn,
   scale: StandInScale,
 ): Promise<PretrainedStandIn | null> {
-  if (root === undefined) return null;
+  if (root === undefined) return Promise.resolve(null);
   const dir = committedDirectory(root, scale, standInStem(base, scale));
-  try {
-    await Deno.stat(dir);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
+  let read = committedReads.get(dir);
+  if (!read) {
+    read = (async () => {
+      if (!(await pathExists(dir))) return null;
+      const { data } = await loadCheckpoint(dir, { layout: parameterLayout(base.config) });
+      const tokenizer = checkedVocabulary(await HfTokenizer.load(dir), scale);
+      const report = JSON.parse(await Deno.readTextFile(join(dir, PRETRAIN_REPORT_FILE)));
+      return { parameters: data!, tokenizer, report };
+    })();
+    committedReads.set(dir, read);
   }
-  const { data } = await loadCheckpoint(dir, { layout: parameterLayout(base.config) });
-  const tokenizer = suiteTokenizerOf(
-    JSON.parse(await Deno.readTextFile(join(dir, TOKENIZER_FILE))),
-    scale,
-  );
-  const report = JSON.parse(await Deno.readTextFile(join(dir, PRETRAIN_REPORT_FILE)));
-  return { parameters: data!, tokenizer, report };
+  return read;
 }
 
 /** The pre-training report's file in a committed directory. */
@@ -237,14 +240,15 @@ export async function writeStandIn(
  * The suites' tokenizer at a scale below `paper`, trained on first use and
  * kept as the artifact `base/<scale>/tokenizer-<digest>.json`.
  */
-async function cachedTokenizer(context: CellContext, scale: StandInScale) {
+async function cachedTokenizer(context: CellContext, scale: StandInScale): Promise<HfTokenizer> {
   const identity = digest({ tokenizer: SUITE_TOKENIZERS[scale], corpus: CORPUS });
   const bytes = await context.artifact(
     `base/${scale}/tokenizer-${identity}.json`,
     () => Promise.resolve(encode(trainStandInTokenizer(scale))),
   );
   const json = JSON.parse(new TextDecoder().decode(bytes));
-  return { json, tokenizer: suiteTokenizerOf(json, scale) };
+  const source = `the ${scale}-scale suite tokenizer`;
+  return checkedVocabulary(new HfTokenizer(json, BPE_TOKENIZER_CONFIG, {}, source), scale);
 }
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value) + "\n");
@@ -264,7 +268,7 @@ export async function pretrainedStandIn(
     const committed = await readCommittedStandIn(context.resources.standInDir, base, scale);
     if (committed) return committed;
   }
-  const { tokenizer } = await cachedTokenizer(context, scale);
+  const tokenizer = await cachedTokenizer(context, scale);
   const stem = `base/${scale}/${standInStem(base, scale)}`;
   const report = await context.artifact(`${stem}.json`, async () => {
     const made = await pretrainStandIn(

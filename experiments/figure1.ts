@@ -16,7 +16,7 @@ import {
 } from "../src/experiment/define.ts";
 import { type Hypothesis, pairedCheck } from "../src/experiment/stats.ts";
 import { type CostMethod, type CostParams, paperSize, roundCosts } from "./_costs.ts";
-import { barPoints, pointStat } from "./_curves.ts";
+import { barPoints, pointStat, roundsToReach } from "./_curves.ts";
 import { runFederated, runKey } from "./_federated.ts";
 import { federatedScales, federatedSetting } from "./_settings.ts";
 import { table4 } from "./table4.ts";
@@ -176,9 +176,8 @@ function roundsToTarget(outcomes: readonly CellOutcome[]): CellOutcome[] {
     return mine.reduce((s, o) => s + curve(o).at(-1)!, 0) / mine.length;
   }).filter(Number.isFinite);
   const target = Math.max(...finals);
-  return outcomes.map((o) => {
-    const losses = curve(o);
-    const r = losses.findIndex((loss, i) => i > 0 && loss <= target);
-    return { ...o, result: { ...o.result, rounds: r < 0 ? losses.length : r } };
-  });
+  return outcomes.map((o) => ({
+    ...o,
+    result: { ...o.result, rounds: roundsToReach(curve(o), target) },
+  }));
 }

@@ -18,6 +18,8 @@ import {
   type CurveRun,
   outcomesOf,
   pointStat,
+  roundsToReach,
+  seedCurves,
   standInNote,
 } from "./_curves.ts";
 import { MODEL_LABELS, type PaperModel } from "./_models.ts";
@@ -93,7 +95,7 @@ export const figure2 = defineFigure<Params>({
       const name = MODEL_LABELS[model];
       const [ferret, fedkseed, fedavg] = LABELS.map((l) => pointStat(points, panel, l));
       if (!ferret || !fedkseed || !fedavg) return [];
-      const reach = roundsToReach(points, panel);
+      const reach = reachStats(points, panel);
       return [
         ...(reach
           ? [pairedCheck(
@@ -122,18 +124,14 @@ export const figure2 = defineFigure<Params>({
  * Per seed, the rounds Ferret needs to reach FedKSeed's final test loss of
  * the same seed (R + 1 when it never does) beside FedKSeed's own R.
  */
-function roundsToReach(points: readonly Point[], panel: string) {
-  const curve = (series: string) =>
-    points.filter((p) => p.panel === panel && p.series === series && p.values)
-      .sort((a, b) => (a.x as number) - (b.x as number));
-  const [ferret, fedkseed] = [curve("Ferret"), curve("FedKSeed")];
-  const seeds = fedkseed.at(-1)?.seeds;
-  if (!seeds || ferret.length === 0) return undefined;
-  const rounds = fedkseed.length - 1;
-  const reached = seeds.map((_, i) => {
-    const target = fedkseed.at(-1)!.values![i]!;
-    const r = ferret.findIndex((p) => (p.x as number) > 0 && p.values![i]! <= target);
-    return r < 0 ? ferret.length : (ferret[r]!.x as number);
-  });
-  return { ferret: meanStd(reached, seeds), fedkseed: meanStd(seeds.map(() => rounds), seeds) };
+function reachStats(points: readonly Point[], panel: string) {
+  const [ferret, fedkseed] = [
+    seedCurves(points, panel, "Ferret"),
+    seedCurves(points, panel, "FedKSeed"),
+  ];
+  if (!ferret || !fedkseed) return undefined;
+  const { seeds } = fedkseed;
+  const reached = ferret.curves.map((c, i) => roundsToReach(c, fedkseed.curves[i]!.at(-1)!));
+  const rounds = seeds.map((_, i) => fedkseed.curves[i]!.length - 1);
+  return { ferret: meanStd(reached, seeds), fedkseed: meanStd(rounds, seeds) };
 }

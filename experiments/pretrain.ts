@@ -85,17 +85,17 @@ export const pretrainTable = defineTable<Params>({
         row: model.name,
         seed,
         run: async (context) => {
-          const small = scale as StandInScale;
-          const fresh = await pretrainedStandIn(context, model, small, { fresh: true });
+          const standInScale = scale as StandInScale;
+          const fresh = await pretrainedStandIn(context, model, standInScale, { fresh: true });
           const { report } = fresh;
           const committed = await readCommittedStandIn(
             context.resources.standInDir,
             model,
-            small,
+            standInScale,
           );
           return {
             ...(committed ? { committed: sameBits(fresh.parameters, committed.parameters) } : {}),
-            heldOut: await heldOutPretrainLoss(await context.gpu(), model, fresh, small),
+            heldOut: await heldOutPretrainLoss(await context.gpu(), model, fresh, standInScale),
             parameters: report.parameters,
             steps: model.pretrainSteps,
             first: report.losses[0]![1],

@@ -11,6 +11,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { pathExists } from "../fs.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import { BPE_TOKENIZER_CONFIG } from "../model/bpe.ts";
 import { HfTokenizer } from "../model/hf_tokenizer.ts";
@@ -27,16 +28,6 @@ const USAGE = "usage: deno task stand-ins [--force]";
 
 /** This repository's `stand-ins/`, where experiments look for them. */
 export const STAND_IN_DIR = fileURLToPath(new URL("../../stand-ins", import.meta.url));
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 async function main(args: readonly string[]): Promise<void> {
   const unknown = args.filter((a) => a !== "--force");
@@ -60,7 +51,7 @@ async function main(args: readonly string[]): Promise<void> {
   try {
     for (const base of models) {
       const dir = committedDirectory(STAND_IN_DIR, scale, standInStem(base, scale));
-      if (!force && await exists(dir)) {
+      if (!force && await pathExists(dir)) {
         console.log(`kept ${dir}`);
         continue;
       }

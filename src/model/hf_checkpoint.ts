@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { pathExists } from "../fs.ts";
 import { configFromHf, configToHf, type ModelConfig } from "./config.ts";
 import { type ParameterLayout, parameterLayout, tensorViews } from "./layout.ts";
 import {
@@ -61,16 +62,6 @@ export const INDEX_FILE = "model.safetensors.index.json";
 
 /** Buffers some checkpoints store that are not parameters (recomputed by the model). */
 const NON_PARAMETER = /\.rotary_emb\.inv_freq$/;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 async function readJson(path: string, action: string): Promise<unknown> {
   let text: string;
@@ -156,7 +147,7 @@ async function indexFile(path: string): Promise<Located[]> {
 async function weightFiles(dir: string): Promise<{ files: string[]; map: Map<string, string> }> {
   const action = `load checkpoint ${dir}`;
   const indexPath = join(dir, INDEX_FILE);
-  if (await exists(indexPath)) {
+  if (await pathExists(indexPath)) {
     const index = await readJson(indexPath, action) as { weight_map?: unknown };
     const map = index?.weight_map;
     if (typeof map !== "object" || map === null || Array.isArray(map)) {
@@ -174,7 +165,7 @@ async function weightFiles(dir: string): Promise<{ files: string[]; map: Map<str
     const byName = new Map(entries as [string, string][]);
     return { files: [...new Set(byName.values())], map: byName };
   }
-  if (await exists(join(dir, WEIGHTS_FILE))) return { files: [WEIGHTS_FILE], map: new Map() };
+  if (await pathExists(join(dir, WEIGHTS_FILE))) return { files: [WEIGHTS_FILE], map: new Map() };
   throw new Error(
     `Cannot ${action}: it has neither ${WEIGHTS_FILE} nor ${INDEX_FILE} ` +
       "(PyTorch .bin weights must be converted to safetensors first)",
@@ -248,7 +239,7 @@ export async function loadCheckpoint(
   const located = new Map<string, Located>();
   for (const file of files) {
     const path = join(dir, file);
-    if (!(await exists(path))) {
+    if (!(await pathExists(path))) {
       throw new Error(`Cannot ${action}: ${INDEX_FILE} lists ${file}, which does not exist`);
     }
     for (const found of await indexFile(path)) {
