@@ -123,9 +123,12 @@ export const figure1 = defineFigure<CostParams>({
     ) => {
       const [sa, sb] = [stat(panel, a), stat(panel, b)];
       if (sa && sb) {
-        checks.push(
-          pairedCheck(claim, sa, sb, { hypothesis, names: [LABELS[a]!, LABELS[b]!], digits }),
-        );
+        const paired = pairedCheck(claim, sa, sb, {
+          hypothesis,
+          names: [LABELS[a]!, LABELS[b]!],
+          digits,
+        });
+        checks.push(panel === "cost" ? { ...paired, timed: true } : paired);
       }
     };
     compare(

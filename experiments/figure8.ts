@@ -8,14 +8,14 @@
 
 import { defineFigure } from "../src/experiment/define.ts";
 import { kurtosis } from "../src/random/moments.ts";
-import { check, fmt, K_SIGMA, seriesPoints } from "../src/theory/checks.ts";
+import { check, fmt, K_SIGMA, seriesPoints, timedCheck } from "../src/theory/checks.ts";
 import { predictedCosine } from "../src/theory/cosine.ts";
 import { figure8a, figure8b, figure8c } from "../src/theory/cosine_sweeps.ts";
 
 interface Params {
   a: { d: number; K: number; eps: number; lr: number; Ts: readonly number[] };
   b: { ds: readonly number[]; K: number; eps: number };
-  c: { d: number; K: number; Ls: readonly number[] };
+  c: { d: number; K: number; Ls: readonly number[]; repeats: number };
 }
 
 /** Figure 8 of the paper. */
@@ -37,7 +37,7 @@ export const figure8 = defineFigure<Params>({
       params: {
         a: { d: 5000, K: 50, eps: 0.1, lr: 0.1, Ts: [1, 4, 16] },
         b: { ds: [2000, 8000], K: 50, eps: 0.1 },
-        c: { d: 1 << 15, K: 64, Ls: [1, 4, 16] },
+        c: { d: 1 << 15, K: 64, Ls: [1, 4, 16], repeats: 3 },
       },
       seeds: [1],
     },
@@ -45,7 +45,7 @@ export const figure8 = defineFigure<Params>({
       params: {
         a: { d: 50000, K: 500, eps: 0.1, lr: 0.1, Ts: [1, 2, 4, 6, 8, 10, 12, 14] },
         b: { ds: [50000, 100000, 150000, 200000], K: 500, eps: 0.1 },
-        c: { d: 512000, K: 512, Ls: [1, 2, 4, 8, 16, 32, 64] },
+        c: { d: 512000, K: 512, Ls: [1, 2, 4, 8, 16, 32, 64], repeats: 3 },
       },
       seeds: [1, 2],
     },
@@ -96,7 +96,7 @@ export const figure8 = defineFigure<Params>({
         run: async (ctx) => figure8b(await ctx.gpu(), { ...b, seed }),
       },
       {
-        key: `figure8/c/d=${c.d}/K=${c.K}/L=${c.Ls}/seed=${seed}`,
+        key: `figure8/c/d=${c.d}/K=${c.K}/L=${c.Ls}/repeats=${c.repeats}/seed=${seed}`,
         row: "c",
         seed,
         run: async (ctx) => figure8c(await ctx.gpu(), { ...c, seed }),
@@ -143,7 +143,7 @@ export const figure8 = defineFigure<Params>({
         ),
         c.Ls.map((L) => fmt(y("c", "Ferret", L))).join(", ") + ` vs ${fmt(cPred)}`,
       ),
-      check(
+      timedCheck(
         "(c) reconstruction time drops with L",
         y("c_time", "Ferret", lastL) < y("c_time", "Ferret", c.Ls[0]!),
         `${fmt(y("c_time", "Ferret", c.Ls[0]!))} s → ${fmt(y("c_time", "Ferret", lastL))} s`,

@@ -7,7 +7,7 @@
  */
 
 import { defineTable } from "../src/experiment/define.ts";
-import { check, fmt } from "../src/theory/checks.ts";
+import { check, fmt, timedCheck } from "../src/theory/checks.ts";
 import { proposition1Row } from "../src/theory/block_speedup.ts";
 
 interface Params {
@@ -44,7 +44,7 @@ export const proposition1 = defineTable<Params>({
   cells: ({ d, K, Ls, repeats }, seeds) =>
     Ls.flatMap((L) =>
       seeds.map((seed) => ({
-        key: `proposition1/d=${d}/K=${K}/L=${L}/seed=${seed}`,
+        key: `proposition1/d=${d}/K=${K}/L=${L}/repeats=${repeats}/seed=${seed}`,
         row: `L=${L}`,
         seed,
         run: async (ctx) => proposition1Row(await ctx.gpu(), { d, K, L, repeats, seed }),
@@ -61,7 +61,7 @@ export const proposition1 = defineTable<Params>({
       )
     );
     const last = Ls[Ls.length - 1]!;
-    checks.push(check(
+    checks.push(timedCheck(
       `reconstruction with L = ${last} is faster than with L = 1`,
       v(last, "seconds") < v(1, "seconds"),
       `${fmt(v(last, "seconds"))} s vs ${fmt(v(1, "seconds"))} s`,

@@ -172,6 +172,11 @@ export interface Check {
    * *holds*, *not significant* or *contradicted*. Absent: `holds` is the verdict.
    */
   readonly verdict?: "holds" | "not significant" | "contradicted";
+  /**
+   * A claim about measured seconds: reported like any other, but machines
+   * (and their neighbours) vary, so tests never assert it.
+   */
+  readonly timed?: true;
   /** Numbers behind the verdict. */
   readonly detail: string;
 }

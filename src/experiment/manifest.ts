@@ -40,7 +40,13 @@ export interface Manifest {
     cached: boolean;
     result: unknown;
   }[];
-  checks: readonly { claim: string; holds: boolean; verdict?: string; detail: string }[];
+  checks: readonly {
+    claim: string;
+    holds: boolean;
+    verdict?: string;
+    timed?: true;
+    detail: string;
+  }[];
   notes: readonly string[];
 }
 

@@ -14,6 +14,11 @@ export function check(claim: string, holds: boolean, detail: string): Check {
   return { claim, holds, detail };
 }
 
+/** A check on measured seconds (see Check.timed). */
+export function timedCheck(claim: string, holds: boolean, detail: string): Check {
+  return { claim, holds, timed: true, detail };
+}
+
 /** Formats a number for check details. */
 export function fmt(x: number): string {
   return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4);
