@@ -171,9 +171,11 @@ export {
 export {
   matmul,
   type MatmulForm,
+  type MatmulModels,
   matmulReference,
   type MatmulShape,
 } from "./src/model/ops/matmul.ts";
+export { type ModelRows } from "./src/model/ops/_common.ts";
 
 // PEFT adapters: LoRA, soft prompts, P-tuning prefixes (src/model/peft).
 export { type Adapter, TRAIN_MODES, type TrainMode } from "./src/model/peft/adapter.ts";
@@ -254,6 +256,7 @@ export {
   GENERATION_CACHE_BYTES,
 } from "./src/model/generate.ts";
 export { type Activations, type LayerActivations } from "./src/model/activations.ts";
+export { batchRefusal, ModelBatch, type ModelBatchOptions } from "./src/model/model_batch.ts";
 export {
   type ForwardOptions,
   type KvCache,

@@ -120,21 +120,29 @@ export function runKey(value: unknown): string {
   );
 }
 
-/** Runs (or reads back) the federated run `setting` at the context's scale and seed. */
+/**
+ * Runs (or reads back) the federated run `setting` at the context's scale
+ * and seed. With `clientBatch` the simulator hands the algorithm that many
+ * clients per call instead of its default (the same numbers, a different
+ * peak memory: Table 6 measures one client at a time); it is then part of
+ * the run's identity.
+ */
 export async function runFederated(
   context: CellContext,
   setting: FederatedSetting,
+  options: { readonly clientBatch?: number } = {},
 ): Promise<RunSummary> {
   const key = runKey({
     setting,
     scale: context.scale,
     seed: context.seed,
     data: DATA_IDENTITY,
+    ...(options.clientBatch ? { clientBatch: options.clientBatch } : {}),
   });
   const name = `runs/${context.scale}/${await sha256Hex(key)}.json`;
   const bytes = await context.artifact(name, async () => {
     const checkpoint = context.checkpoint(name.replace(/\.json$/, ".ckpt"));
-    const summary = await execute(context, setting, checkpoint);
+    const summary = await execute(context, setting, checkpoint, options.clientBatch);
     await checkpoint.clear();
     return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), summary }) + "\n");
   }, { refresh: true, shardable: true, placeholder: () => placeholderRun(setting), plan: setting });
@@ -219,6 +227,7 @@ async function execute(
   context: CellContext,
   setting: FederatedSetting,
   checkpoint: CheckpointStore,
+  clientBatch?: number,
 ): Promise<RunSummary> {
   const dataset = await loadDataset(context, setting.dataset);
   const gpu = await context.gpu();
@@ -242,6 +251,7 @@ async function execute(
       maxLength: maxTokens(context.scale),
       memoryBaseline,
       checkpoint,
+      ...(clientBatch ? { clientBatch } : {}),
       onRound: (r) =>
         context.progress({
           round: r.round,

@@ -69,12 +69,22 @@ fn main(
   if (j0 > p.past) {
     begin = max(begin, j0 - p.past);
   }
+  // Examples are contiguous (starts never decrease), so once a query's example starts after
+  // the workgroup's last key no later query sees any of its keys: the loop stops there (a row
+  // of several examples or models then costs each key its own example's queries only, and
+  // another example's values never meet this one's, even NaN ones).
+  let last_key = min(j0 + WG - 1u, keys - 1u);
+  var stop = p.t_end;
   var t = begin;
   var steps = 0u;
   for (; t < p.t_end; t++) {
     var first = 0u;
     if (HAS_STARTS) {
       first = u32(clamp(starts[t], 0, i32(p.past + t)));
+      if (first > last_key) {
+        stop = t;
+        break;
+      }
     }
     let valid = j <= p.past + t && first <= j;
     for (var h = kvh * group_size; h < (kvh + 1u) * group_size; h++) {
@@ -105,8 +115,8 @@ fn main(
     return;
   }
   var scale = p.scale;
-  let pairs = select(0u, (p.t_end - begin) * group_size, p.t_end > begin);
-  if (t < p.t_end || steps != pairs) {
+  let pairs = select(0u, (stop - begin) * group_size, stop > begin);
+  if (t < stop || steps != pairs) {
     scale = bitcast<f32>(0x7fc00000u | (p.T & 0u));
   }
   for (var i = 0u; i < D4; i++) {

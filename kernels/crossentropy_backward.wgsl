@@ -7,23 +7,30 @@
 // With HAS_WEIGHTS the row's factor is scale · weights[t] instead of
 // scale / count: a packed row of several sequences weights each token by
 // 1 / (its own sequence's count), so the gradient is the sum of the
-// sequences' mean-loss gradients (src/model/transformer.ts).
+// sequences' mean-loss gradients (src/model/transformer.ts). A negative
+// weight keeps scale / count for its row (its model is one plain sequence).
+// Many models per dispatch (src/model/ops/_common.ts, ModelRows): row t
+// belongs to model t / rows, and its count is that model's unmasked labels
+// only (each model's gradient is that of its own mean loss, as in a call of
+// its own). One model: rows = T, the count over all rows, as ever.
 // TypeScript references: crossEntropyForwardReference / crossEntropyBackwardReference
 // in src/model/ops/cross_entropy.ts.
 // One lane per row, streaming it twice in blocks of 8 (online max and sum,
-// then the gradient). Each workgroup counts the unmasked labels itself
-// (lanes count slices, an integer workgroup atomic adds them: exact), which
-// is cheaper than another dispatch. Loops run ≤ V/8 + T/WG iterations per
-// invocation, inside llvmpipe's limit of 65535 (a loop cut short gives NaN).
+// then the gradient). Each workgroup counts the unmasked labels of the
+// models its rows belong to itself (lanes count slices of those models'
+// rows, integer workgroup atomics add them per model: exact), which is
+// cheaper than another dispatch. Loops run ≤ V/8 + (WG + 2·rows)/WG
+// iterations per invocation, inside llvmpipe's limit of 65535 (a loop cut
+// short gives NaN).
 
 override WG: u32 = 64;
 override HAS_WEIGHTS: bool = false;
 
 struct Params {
-  T: u32,
-  V: u32,
-  scale: f32,
-  _pad: u32,
+  T: u32,     // rows of all models
+  V: u32,     // vocabulary (logits per row)
+  scale: f32, // dLoss/dmean
+  rows: u32,  // rows per model (≥ 1; T for one model)
 }
 
 @group(0) @binding(0) var<storage, read_write> losses: array<f32>; // [T]
@@ -32,7 +39,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;      // [T] (HAS_WEIGHTS)
 @group(1) @binding(0) var<uniform> p: Params;
 
-var<workgroup> unmasked: atomic<u32>;
+// Unmasked labels per model, slot k for the workgroup's k-th model: its WG rows belong to at most
+// WG models.
+var<workgroup> unmasked: array<atomic<u32>, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -40,23 +49,46 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  if (lid == 0u) {
-    atomicStore(&unmasked, 0u);
-  }
+  // Sizes are also bounded by arrayLength, so no driver folds the uniforms into the loops (lavapipe
+  // would then recompile the shader at every dispatch; see src/model/ops/_common.ts).
+  let T = min(p.T, arrayLength(&labels));
+  let rows = max(min(p.rows, T), 1u);
+  let first = (wid.x + wid.y * nwg.x) * WG;
+  atomicStore(&unmasked[lid], 0u);
   workgroupBarrier();
-  let per = (p.T + WG - 1u) / WG;
+  // This workgroup's rows g0 … g1 − 1 belong to models m0 …, whose rows are s0 … s1 − 1; the
+  // lanes count slices of those, flushing a lane's count at each model boundary it crosses.
+  let g0 = min(first, T);
+  let g1 = min(first + WG, T);
+  let m0 = g0 / rows;
+  let s0 = m0 * rows;
+  let s1 = select(s0, ((g1 - 1u) / rows + 1u) * rows, g1 > g0);
+  let per = (s1 - s0 + WG - 1u) / WG;
+  let i0 = s0 + lid * per;
+  var slot = i0 / rows - m0;
+  var boundary = (i0 / rows + 1u) * rows;
   var mine = 0u;
-  for (var i = lid * per; i < min(lid * per + per, p.T); i++) {
+  for (var i = i0; i < min(i0 + per, s1); i++) {
+    if (i == boundary) {
+      if (mine > 0u) {
+        atomicAdd(&unmasked[slot], mine);
+      }
+      mine = 0u;
+      slot++;
+      boundary += rows;
+    }
     mine += select(0u, 1u, labels[i] != -100);
   }
-  atomicAdd(&unmasked, mine);
+  if (mine > 0u) {
+    atomicAdd(&unmasked[slot], mine);
+  }
   workgroupBarrier();
-  let count = atomicLoad(&unmasked);
 
-  let t = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (t >= p.T) {
+  let t = first + lid;
+  if (t >= T) {
     return;
   }
+  let count = atomicLoad(&unmasked[t / rows - m0]);
   // Also bounded by arrayLength, so no driver folds the uniform into the loops (lavapipe would
   // then recompile the shader at every dispatch; see src/model/ops/_common.ts).
   let V = min(p.V, arrayLength(&logits));
@@ -110,7 +142,9 @@ fn main(
   losses[t] = m + log(s) - logits[row + hit];
   var factor = p.scale / f32(count);
   if (HAS_WEIGHTS) {
-    factor = p.scale * weights[t];
+    // A negative weight: the row's model is unweighted (scale / count).
+    let weight = weights[t];
+    factor = select(p.scale * weight, factor, weight < 0.0);
   }
   let k = select(nan, factor, complete);
   let inv = 1.0 / s;

@@ -1,5 +1,8 @@
 // matmul_common: what every matmul kernel shares — per-call sizes, the three bindings and the
-// rank-4 update and clipped store helpers. kernels/mod.ts prepends it to each matmul kernel
+// rank-4 update and clipped store helpers. One dispatch may compute the products of several
+// models at once (src/model/model_batch.ts): each model's A, B and OUT sit a fixed number of
+// values after the previous model's, and the workgroups are the models' tiles one model after
+// another; a model's tile is computed exactly as a lone product's. kernels/mod.ts prepends it to each matmul kernel
 // (WGSL has no includes); each kernel's own header gives its form's shapes.
 
 struct Params {
@@ -12,6 +15,10 @@ struct Params {
   tiles: u32,      // workgroups in all (the grid may hold a few more)
   alpha: f32,      // scale of the product
   accumulate: u32, // 1: OUT += alpha·product, 0: OUT = alpha·product
+  model_tiles: u32, // workgroups per model: workgroup w computes tile w % model_tiles of model w / model_tiles
+  a_model4: u32,    // vec4s from one model's A to the next's
+  b_model4: u32,    // vec4s from one model's B to the next's (0: one B shared by every model)
+  out_model: u32,   // floats from one model's OUT to the next's
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
@@ -27,12 +34,13 @@ fn rank4(acc: vec4<f32>, b: vec4<f32>, t0: vec4<f32>, t1: vec4<f32>, t2: vec4<f3
   return fma(vec4<f32>(b.w), t3, fma(vec4<f32>(b.z), t2, fma(vec4<f32>(b.y), t1, a)));
 }
 
-// OUT[i, j..j+3] = alpha·v (+ OUT when accumulating), clipped to the output's bounds.
-fn store4(i: u32, j: u32, v: vec4<f32>) {
+// OUT[i, j..j+3] = alpha·v (+ OUT when accumulating) of the model whose OUT starts at `base`,
+// clipped to the output's bounds.
+fn store4(base: u32, i: u32, j: u32, v: vec4<f32>) {
   if (i >= p.rows || j >= p.cols) {
     return;
   }
-  let o = i * p.cols + j;
+  let o = base + i * p.cols + j;
   let n = min(p.cols - j, 4u);
   var old = vec4<f32>(0.0);
   if (min(p.accumulate, arrayLength(&out)) != 0u) { // arrayLength: see main

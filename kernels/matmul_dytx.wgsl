@@ -28,10 +28,15 @@ fn main(
   @builtin(local_invocation_index) lid: u32,
   @builtin(subgroup_invocation_id) sl: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return; // the whole workgroup leaves together, before any subgroup operation
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * 32u; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 4u; // this lane's first column of OUT
   let lane8 = sl & 7u;
@@ -41,9 +46,9 @@ fn main(
   let last = min(p.depth, arrayLength(&a)) - 1u;
   // OUT's rows i0 + 4t..i0 + 4t + 3 are A's vec4 column ac{t} (clamped).
   //! for i in 0..8
-  let ac{i} = min(i0 / 4u + {i}u, p.a_stride4 - 1u);
+  let ac{i} = mA + min(i0 / 4u + {i}u, p.a_stride4 - 1u);
   //! end
-  let bc = min(j0 / 4u, p.b_stride4 - 1u); // OUT's columns j0..j0+3 are B's vec4 column bc
+  let bc = mB + min(j0 / 4u, p.b_stride4 - 1u); // OUT's columns j0..j0+3 are B's vec4 column bc
   // a{r}: OUT[i0 + r, j0..j0+3]
   //! for i in 0..32
   var a{i} = vec4<f32>(0.0);
@@ -88,6 +93,6 @@ fn main(
     //! end
   }
   //! for i in 0..32
-  store4(i0 + {i}u, j0, a{i});
+  store4(mOut, i0 + {i}u, j0, a{i});
   //! end
 }

@@ -23,10 +23,15 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return;
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * 16u; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 8u; // this lane's first column of OUT
   // The reduction length and the accumulate flag also pass through arrayLength, so no driver folds
@@ -34,12 +39,12 @@ fn main(
   // src/model/ops/_common.ts). last: the last row of A and B (the reduction runs over them).
   let last = min(p.depth, arrayLength(&a)) - 1u;
   // OUT's rows i0 + 4t..i0 + 4t + 3 are A's vec4 column ac{t} (clamped).
-  let ac0 = min(i0 / 4u + 0u, p.a_stride4 - 1u);
-  let ac1 = min(i0 / 4u + 1u, p.a_stride4 - 1u);
-  let ac2 = min(i0 / 4u + 2u, p.a_stride4 - 1u);
-  let ac3 = min(i0 / 4u + 3u, p.a_stride4 - 1u);
-  let bc0 = min(j0 / 4u, p.b_stride4 - 1u);
-  let bc1 = min(j0 / 4u + 1u, p.b_stride4 - 1u);
+  let ac0 = mA + min(i0 / 4u + 0u, p.a_stride4 - 1u);
+  let ac1 = mA + min(i0 / 4u + 1u, p.a_stride4 - 1u);
+  let ac2 = mA + min(i0 / 4u + 2u, p.a_stride4 - 1u);
+  let ac3 = mA + min(i0 / 4u + 3u, p.a_stride4 - 1u);
+  let bc0 = mB + min(j0 / 4u, p.b_stride4 - 1u);
+  let bc1 = mB + min(j0 / 4u + 1u, p.b_stride4 - 1u);
   // a{r}_{g}: OUT[i0 + r, j0 + 4g..j0 + 4g + 3]
   //! for i in 0..16
   var a{i}_0 = vec4<f32>(0.0);
@@ -74,7 +79,7 @@ fn main(
     //! end
   }
   //! for i in 0..16
-  store4(i0 + {i}u, j0 + 0u, a{i}_0);
-  store4(i0 + {i}u, j0 + 4u, a{i}_1);
+  store4(mOut, i0 + {i}u, j0 + 0u, a{i}_0);
+  store4(mOut, i0 + {i}u, j0 + 4u, a{i}_1);
   //! end
 }

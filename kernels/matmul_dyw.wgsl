@@ -28,20 +28,25 @@ fn main(
   @builtin(local_invocation_index) lid: u32,
   @builtin(subgroup_invocation_id) sl: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return; // the whole workgroup leaves together, before any subgroup operation
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * 32u; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 4u; // this lane's first column of OUT
   let lane8 = sl & 7u;
   // Rows of A this lane fetches for the tile's 4 groups of 8 rows (clamped), and the vec4
   // column of B holding its 4 columns.
-  let ar0 = min(i0 + 0u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar1 = min(i0 + 8u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar2 = min(i0 + 16u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar3 = min(i0 + 24u + lane8, p.rows - 1u) * p.a_stride4;
-  let bc = min(j0 / 4u, p.b_stride4 - 1u);
+  let ar0 = mA + min(i0 + 0u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar1 = mA + min(i0 + 8u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar2 = mA + min(i0 + 16u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar3 = mA + min(i0 + 24u + lane8, p.rows - 1u) * p.a_stride4;
+  let bc = mB + min(j0 / 4u, p.b_stride4 - 1u);
   let last = min(p.depth, arrayLength(&b)) - 1u; // last row of B (≤ its length: see below)
   // a{r}: OUT[i0 + r, j0..j0+3]
   //! for i in 0..32
@@ -66,6 +71,6 @@ fn main(
     //! end
   }
   //! for i in 0..32
-  store4(i0 + {i}u, j0, a{i});
+  store4(mOut, i0 + {i}u, j0, a{i});
   //! end
 }

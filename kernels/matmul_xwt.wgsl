@@ -28,23 +28,28 @@ fn main(
   @builtin(local_invocation_index) lid: u32,
   @builtin(subgroup_invocation_id) sl: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return; // the whole workgroup leaves together, before any subgroup operation
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * 32u; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 4u; // this lane's first column of OUT
   let lane8 = sl & 7u;
   // Rows of A this lane fetches for the tile's 4 groups of 8 rows, and the rows of B behind its
   // 4 columns (both clamped).
-  let ar0 = min(i0 + 0u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar1 = min(i0 + 8u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar2 = min(i0 + 16u + lane8, p.rows - 1u) * p.a_stride4;
-  let ar3 = min(i0 + 24u + lane8, p.rows - 1u) * p.a_stride4;
-  let br0 = min(j0 + 0u, p.cols - 1u) * p.b_stride4;
-  let br1 = min(j0 + 1u, p.cols - 1u) * p.b_stride4;
-  let br2 = min(j0 + 2u, p.cols - 1u) * p.b_stride4;
-  let br3 = min(j0 + 3u, p.cols - 1u) * p.b_stride4;
+  let ar0 = mA + min(i0 + 0u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar1 = mA + min(i0 + 8u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar2 = mA + min(i0 + 16u + lane8, p.rows - 1u) * p.a_stride4;
+  let ar3 = mA + min(i0 + 24u + lane8, p.rows - 1u) * p.a_stride4;
+  let br0 = mB + min(j0 + 0u, p.cols - 1u) * p.b_stride4;
+  let br1 = mB + min(j0 + 1u, p.cols - 1u) * p.b_stride4;
+  let br2 = mB + min(j0 + 2u, p.cols - 1u) * p.b_stride4;
+  let br3 = mB + min(j0 + 3u, p.cols - 1u) * p.b_stride4;
   // a{r}: OUT[i0 + r, j0..j0+3]
   //! for i in 0..32
   var a{i} = vec4<f32>(0.0);
@@ -71,6 +76,6 @@ fn main(
     //! end
   }
   //! for i in 0..32
-  store4(i0 + {i}u, j0, a{i});
+  store4(mOut, i0 + {i}u, j0, a{i});
   //! end
 }

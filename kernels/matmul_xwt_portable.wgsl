@@ -23,18 +23,23 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return;
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * 16u; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 8u; // this lane's first column of OUT
   let kmax = p.a_stride4; // vec4s per row
   //! for i in 0..16
-  let ar{i} = min(i0 + {i}u, p.rows - 1u) * p.a_stride4;
+  let ar{i} = mA + min(i0 + {i}u, p.rows - 1u) * p.a_stride4;
   //! end
   //! for i in 0..8
-  let br{i} = min(j0 + {i}u, p.cols - 1u) * p.b_stride4;
+  let br{i} = mB + min(j0 + {i}u, p.cols - 1u) * p.b_stride4;
   //! end
   // a{r}_{g}: OUT[i0 + r, j0 + 4g..j0 + 4g + 3]
   //! for i in 0..16
@@ -66,7 +71,7 @@ fn main(
     //! end
   }
   //! for i in 0..16
-  store4(i0 + {i}u, j0 + 0u, a{i}_0);
-  store4(i0 + {i}u, j0 + 4u, a{i}_1);
+  store4(mOut, i0 + {i}u, j0 + 0u, a{i}_0);
+  store4(mOut, i0 + {i}u, j0 + 4u, a{i}_1);
   //! end
 }

@@ -25,22 +25,27 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let tile = wid.x + wid.y * nwg.x;
-  if (tile >= p.tiles) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= p.tiles) {
     return;
   }
+  let model = flat / p.model_tiles;
+  let tile = flat % p.model_tiles;
+  let mA = model * p.a_model4; // where this model's A, B and OUT start
+  let mB = model * p.b_model4;
+  let mOut = model * p.out_model;
   let i0 = (tile / p.col_tiles) * R; // first row of OUT in this tile
   let j0 = ((tile % p.col_tiles) * WG + lid) * 4u; // this lane's first column of OUT
   // Rows of B behind the lane's 4 columns, and the tile's rows of A (all clamped).
-  let br0 = min(j0 + 0u, p.cols - 1u) * p.b_stride4;
-  let br1 = min(j0 + 1u, p.cols - 1u) * p.b_stride4;
-  let br2 = min(j0 + 2u, p.cols - 1u) * p.b_stride4;
-  let br3 = min(j0 + 3u, p.cols - 1u) * p.b_stride4;
+  let br0 = mB + min(j0 + 0u, p.cols - 1u) * p.b_stride4;
+  let br1 = mB + min(j0 + 1u, p.cols - 1u) * p.b_stride4;
+  let br2 = mB + min(j0 + 2u, p.cols - 1u) * p.b_stride4;
+  let br3 = mB + min(j0 + 3u, p.cols - 1u) * p.b_stride4;
   // Constant-trip loops over R (≤ 8) are unrolled, so these arrays live in registers.
   var ar: array<u32, R>;
   var acc: array<vec4<f32>, R>; // acc[r]: OUT[i0 + r, j0..j0+3]
   for (var r = 0u; r < R; r++) {
-    ar[r] = min(i0 + r, p.rows - 1u) * p.a_stride4;
+    ar[r] = mA + min(i0 + r, p.rows - 1u) * p.a_stride4;
     acc[r] = vec4<f32>(0.0);
   }
   // The reduction length and the accumulate flag also pass through arrayLength, so no driver folds
@@ -62,6 +67,6 @@ fn main(
     }
   }
   for (var r = 0u; r < R; r++) {
-    store4(i0 + r, j0, acc[r]);
+    store4(mOut, i0 + r, j0, acc[r]);
   }
 }

@@ -3,20 +3,28 @@
 // TypeScript reference: rmsnormForwardReference in src/model/ops/rmsnorm.ts.
 // One lane per row, streaming its row twice: no barriers, contiguous reads
 // per lane (what CPU adapters run fastest), and no constraint on C.
+// Many models per dispatch (src/model/ops/_common.ts, ModelRows): row t
+// belongs to model t / rows and is scaled by that model's weights, which sit
+// model · stride elements past the start of w. One model: rows = T, stride 0
+// (model 0 for every row, so the same loads and results as ever).
 
 override WG: u32 = 64;
 
 struct Params {
-  T: u32,   // rows
-  C: u32,   // channels
-  eps: f32, // added to the mean square
-  _pad: u32,
+  T: u32,      // rows of all models
+  C: u32,      // channels
+  eps: f32,    // added to the mean square
+  rows: u32,   // rows per model (≥ 1; T for one model)
+  stride: u32, // elements from one model's w to the next model's (0 for one model)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> y: array<f32>;    // [T, C]
 @group(0) @binding(1) var<storage, read_write> rstd: array<f32>; // [T]
 @group(0) @binding(2) var<storage, read> x: array<f32>;          // [T, C]
-@group(0) @binding(3) var<storage, read> w: array<f32>;          // [C]
+@group(0) @binding(3) var<storage, read> w: array<f32>;          // [C] per model, stride apart
 @group(1) @binding(0) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
@@ -33,6 +41,7 @@ fn main(
   // then recompile the shader at every dispatch; see src/model/ops/_common.ts).
   let C = min(p.C, arrayLength(&w));
   let row = t * C;
+  let wb = (t / p.rows) * p.stride; // this row's model's weights
   // Four partial sums: independent chains pipeline better and round less.
   var s = vec4<f32>(0.0);
   var c = 0u;
@@ -50,10 +59,10 @@ fn main(
   // iterations per invocation; constant 4-trip loops are unrolled).
   for (c = 0u; c + 4u <= C; c += 4u) {
     for (var i = 0u; i < 4u; i++) {
-      y[row + c + i] = w[c + i] * (x[row + c + i] * r);
+      y[row + c + i] = w[wb + c + i] * (x[row + c + i] * r);
     }
   }
   for (; c < C; c++) {
-    y[row + c] = w[c] * (x[row + c] * r);
+    y[row + c] = w[wb + c] * (x[row + c] * r);
   }
 }

@@ -23,6 +23,7 @@
  * @module
  */
 
+import type { ModelBatch } from "../model/model_batch.ts";
 import type { Sequence, Transformer } from "../model/transformer.ts";
 import { type AdamOptions, type AdamState, adamStep, createAdamState } from "../optim/adam.ts";
 import { sgdStep } from "../optim/sgd.ts";
@@ -211,6 +212,80 @@ export class LocalTrainer {
     }
     const meanLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
     return { losses, meanLoss, finite: true };
+  }
+
+  /**
+   * Trains models 0 … n − 1 of `batch` in place (n = `clients.length`),
+   * model b on `clients[b]` with its order drawn from `streams[b]`: the
+   * results of n calls of {@linkcode LocalTrainer.train} on n models, bit
+   * for bit, from one dispatch per kernel for all of them. Every client
+   * takes the same number of steps (group clients by
+   * {@linkcode LocalTrainer.stepsFor}); a client whose loss turns non-finite
+   * is reported as `train` reports it while the others train on.
+   */
+  async trainBatch(
+    batch: ModelBatch,
+    clients: readonly (readonly Sequence[])[],
+    streams: readonly RandomStream[],
+  ): Promise<LocalResult[]> {
+    const n = clients.length;
+    if (streams.length !== n) {
+      throw new TypeError(`Cannot train ${n} clients with ${streams.length} order streams`);
+    }
+    if (this.options.pack === false) {
+      throw new TypeError("Cannot train a batch of models without packing");
+    }
+    const nAccum = this.options.nAccum ?? 1;
+    const orders = clients.map((sequences, b) =>
+      localOrder(sequences.length, this.stepsFor(sequences.length), nAccum, streams[b]!)
+    );
+    const steps = orders[0]?.length ?? 0;
+    if (orders.some((o) => o.length !== steps)) {
+      throw new RangeError(
+        `Cannot train clients taking ${orders.map((o) => o.length).join(", ")} steps in one ` +
+          "batch: every client takes the same number",
+      );
+    }
+    const optimizer = this.options.optimizer;
+    const adam = optimizer.kind === "adam" ? this.#adamFor(batch.params) : null;
+    const perRead = Math.max(1, Math.floor(batch.lossSlots / nAccum));
+    const losses: number[][] = clients.map(() => []);
+    const finite = clients.map(() => true);
+    for (let first = 0; first < steps; first += perRead) {
+      const group = orders.map((o) => o.slice(first, first + perRead));
+      let slot = 0;
+      for (let step = 0; step < group[0]!.length; step++) {
+        const perModel = group.map((g, b) => g[step]!.map((i) => clients[b]![i]!));
+        await batch.recordLossAndGrad(perModel, slot);
+        slot += nAccum;
+        if (optimizer.kind === "sgd") {
+          await sgdStep(batch.params, batch.grads, {
+            lr: optimizer.lr,
+            weightDecay: optimizer.weightDecay ?? 0,
+          });
+        } else {
+          await adamStep(batch.params, batch.grads, adam!, optimizer);
+        }
+      }
+      const values = await batch.readStepLosses(n, slot);
+      for (let b = 0; b < n; b++) {
+        for (let step = 0; step < group[b]!.length && finite[b]; step++) {
+          const mine = values[b]!.slice(step * nAccum, (step + 1) * nAccum);
+          const mean = mine.reduce((x, y) => x + y, 0) / mine.length;
+          losses[b]!.push(mean);
+          if (!Number.isFinite(mean)) finite[b] = false;
+        }
+      }
+    }
+    return losses.map((l, b) =>
+      finite[b]
+        ? {
+          losses: l,
+          meanLoss: l.reduce((x, y) => x + y, 0) / Math.max(1, l.length),
+          finite: true,
+        }
+        : { losses: l, meanLoss: NaN, finite: false }
+    );
   }
 
   /** Frees the Adam moments. */

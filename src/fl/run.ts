@@ -56,6 +56,8 @@ export interface FederatedRunOptions {
   readonly checkpoint?: CheckpointStore;
   /** Called after every round. */
   readonly onRound?: (record: RoundRecord) => void;
+  /** Clients per call of the client hook (see `SimulationOptions.clientBatch`; the result does not depend on it). */
+  readonly clientBatch?: number;
 }
 
 /** What a run yields. */
@@ -258,6 +260,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
         eos: tokenizer.eos,
       },
       ...(options.onRound ? { onRound: options.onRound } : {}),
+      ...(options.clientBatch ? { clientBatch: options.clientBatch } : {}),
     });
     const records = result.records;
     const generations = result.final?.generations ?? [];

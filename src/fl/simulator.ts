@@ -89,9 +89,12 @@ export interface SimulationOptions {
    */
   readonly onRound?: (record: RoundRecord) => void | Promise<void>;
   /**
-   * Clients handed to the algorithm's client hook per call (default 1).
-   * The result does not depend on it; more per call trades GPU memory (one
-   * update per client) for work per dispatch.
+   * Clients handed to the algorithm's client hook per call (default: as
+   * many as keep their updates within {@linkcode CLIENT_BATCH_BYTES}, at
+   * least 1). The result does not depend on it; more per call trades GPU
+   * memory (one update per client) for work per dispatch (FedAvg and
+   * Ferret train a call's clients as one batch of models:
+   * src/model/model_batch.ts).
    */
   readonly clientBatch?: number;
   /** Called as clients finish within a round. */
@@ -261,6 +264,18 @@ function meanExtras(extras: readonly Readonly<Record<string, number>>[]): Record
   return out;
 }
 
+/** GPU bytes the updates of one call of the client hook may take by default. */
+export const CLIENT_BATCH_BYTES = 256 * 2 ** 20;
+
+/**
+ * Clients per call of the client hook by default: as many updates of
+ * `length` values as {@linkcode CLIENT_BATCH_BYTES} holds, at least one (a
+ * paper-scale model: one at a time; a stand-in: every sampled client).
+ */
+export function defaultClientBatch(length: number): number {
+  return Math.max(1, Math.floor(CLIENT_BATCH_BYTES / (4 * Math.max(1, length))));
+}
+
 /**
  * The round (the one loop every algorithm runs through): client work in
  * calls of `clientBatch` clients, each kept upload added with its weight
@@ -295,7 +310,7 @@ async function runRound(
   // reading ‖w‖ back), so the first phase times only its own work.
   params.copyTo(global);
   const aggregation = algorithm.aggregator(info);
-  const batch = options.clientBatch ?? 1;
+  const batch = options.clientBatch ?? defaultClientBatch(params.length);
   const losses: number[] = [];
   const norms: number[] = [];
   const dropped: number[] = [];

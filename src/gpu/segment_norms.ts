@@ -117,8 +117,13 @@ export class BlockNorms {
     const partials = new Float32Array(
       await this.gpu.read(this.#partials, 0, this.#tiles.length * 4),
     );
+    return this.#blockNorms(partials, 0);
+  }
+
+  /** ‖x_l‖ per block from the tiles' squared sums at `partials[first …]`. */
+  #blockNorms(partials: Float32Array, first: number): number[] {
     const sums = new Array<number>(this.blocks.length).fill(0);
-    this.#tiles.forEach((t, i) => (sums[t.block]! += partials[i]!));
+    this.#tiles.forEach((t, i) => (sums[t.block]! += partials[first + i]!));
     return sums.map(Math.sqrt);
   }
 
@@ -126,6 +131,23 @@ export class BlockNorms {
   async norms(x: GpuVector): Promise<number[]> {
     await this.record(x);
     return this.read();
+  }
+
+  /** ‖x_l‖ per block of each of `xs`, with one readback for all. */
+  async normsOf(xs: readonly GpuVector[]): Promise<number[][]> {
+    if (xs.length === 0) return [];
+    const bytes = this.#tiles.length * 4;
+    const all = this.gpu.buffer(xs.length * bytes, "norm partials of several vectors");
+    try {
+      for (const [i, x] of xs.entries()) {
+        await this.record(x);
+        this.gpu.copy(this.#partials, 0, all, i * bytes, bytes);
+      }
+      const partials = new Float32Array(await this.gpu.read(all, 0, xs.length * bytes));
+      return xs.map((_, i) => this.#blockNorms(partials, i * this.#tiles.length));
+    } finally {
+      all.destroy();
+    }
   }
 
   /** Frees the tables. */

@@ -30,7 +30,8 @@ import { biasAdd, biasGrad } from "./ops/bias.ts";
 import { crossEntropyBackward, crossEntropyForward } from "./ops/cross_entropy.ts";
 import { attentionDecode } from "./ops/decode.ts";
 import { embeddingBackward, embeddingForward } from "./ops/embedding.ts";
-import { matmul } from "./ops/matmul.ts";
+import { matmul, type MatmulShape } from "./ops/matmul.ts";
+import type { ModelRows } from "./ops/_common.ts";
 import { residualAccumulate } from "./ops/residual.ts";
 import { rmsnormBackward, rmsnormForward } from "./ops/rmsnorm.ts";
 import { ropeBackward, ropeForward } from "./ops/rope.ts";
@@ -53,6 +54,37 @@ export interface PassContext {
   readonly adapter?: Adapter | null;
   /** Whether the backward pass adds the adapter's gradients (into `adapter.grads`). */
   readonly trainAdapter?: boolean;
+  /**
+   * Several models in one pass (src/model/model_batch.ts): the T rows are
+   * `count` models' `rows` each, one model after another, and every tensor
+   * binding is model 0's, the others `stride` elements apart. Every kernel
+   * runs once for all of them, each model's rows computed as a lone pass
+   * of `rows` tokens would. No adapter, cache or attention bias.
+   */
+  readonly models?: ModelRows;
+}
+
+/** A product with a weight: per model when the pass runs several. */
+function perModel(context: PassContext, shape: MatmulShape): MatmulShape {
+  const models = context.models;
+  return models
+    ? { ...shape, m: models.rows, models: { count: models.count, stride: models.stride } }
+    : shape;
+}
+
+/** Throws when a pass of several models is asked for what it does not support. */
+function checkModels(context: PassContext, T: number, what: string): void {
+  const models = context.models;
+  if (!models) return;
+  if (context.adapter) throw new TypeError(`Cannot run ${what} of several models with an adapter`);
+  if (context.config.attentionBias) {
+    throw new TypeError(`Cannot run ${what} of several models with attention biases`);
+  }
+  if (models.count * models.rows !== T) {
+    throw new RangeError(
+      `Cannot run ${what} of ${models.count} models of ${models.rows} rows over ${T} rows`,
+    );
+  }
 }
 
 function tensor(tensors: Tensors, name: string): Binding {
@@ -159,6 +191,10 @@ export async function forward(
   options: ForwardOptions = {},
 ): Promise<void> {
   const { gpu, config, activations: a, rope } = context;
+  checkModels(context, T, "a forward pass");
+  if (context.models && (options.cache || options.rows)) {
+    throw new TypeError("Cannot run a forward pass of several models with a KV cache");
+  }
   const s = shapes(config, T);
   const past = options.past ?? 0;
   await embeddingForward(
@@ -169,6 +205,7 @@ export async function forward(
       wte: tensor(params, "model.embed_tokens.weight"),
     },
     { T, C: s.C, V: s.V },
+    { models: context.models },
   );
   const adapter = context.adapter ?? null;
   const cached = options.cache !== undefined || options.rows !== undefined;
@@ -191,10 +228,29 @@ export async function forward(
         C: s.C,
         eps: s.eps,
       },
+      { models: context.models },
     );
-    await matmul(gpu, L.q, L.norm1, tensor(params, n.q), { form: "xwt", m: T, n: s.C, k: s.C });
-    await matmul(gpu, L.k, L.norm1, tensor(params, n.k), { form: "xwt", m: T, n: s.Ckv, k: s.C });
-    await matmul(gpu, L.v, L.norm1, tensor(params, n.v), { form: "xwt", m: T, n: s.Ckv, k: s.C });
+    await matmul(
+      gpu,
+      L.q,
+      L.norm1,
+      tensor(params, n.q),
+      perModel(context, { form: "xwt", m: T, n: s.C, k: s.C }),
+    );
+    await matmul(
+      gpu,
+      L.k,
+      L.norm1,
+      tensor(params, n.k),
+      perModel(context, { form: "xwt", m: T, n: s.Ckv, k: s.C }),
+    );
+    await matmul(
+      gpu,
+      L.v,
+      L.norm1,
+      tensor(params, n.v),
+      perModel(context, { form: "xwt", m: T, n: s.Ckv, k: s.C }),
+    );
     if (config.attentionBias) {
       await biasAdd(gpu, { y: L.q, b: tensor(params, n.qBias) }, { T, C: s.C });
       await biasAdd(gpu, { y: L.k, b: tensor(params, n.kBias) }, { T, C: s.Ckv });
@@ -249,12 +305,18 @@ export async function forward(
       }
     }
     // middle = input + attention·Woᵀ: the projection lands in `middle`, then the residual is added.
-    await matmul(gpu, L.middle, L.attention, tensor(params, n.o), {
-      form: "xwt",
-      m: T,
-      n: s.C,
-      k: s.C,
-    });
+    await matmul(
+      gpu,
+      L.middle,
+      L.attention,
+      tensor(params, n.o),
+      perModel(context, {
+        form: "xwt",
+        m: T,
+        n: s.C,
+        k: s.C,
+      }),
+    );
     await lora?.forward(l, "o", { x: L.attention, y: L.middle }, T);
     await residualAccumulate(gpu, { y: L.middle, x: L.input }, { n: T * s.C });
     await rmsnormForward(gpu, {
@@ -266,29 +328,54 @@ export async function forward(
       T,
       C: s.C,
       eps: s.eps,
-    });
-    await matmul(gpu, L.gate, L.norm2, tensor(params, n.gate), {
-      form: "xwt",
-      m: T,
-      n: s.I,
-      k: s.C,
-    });
-    await matmul(gpu, L.up, L.norm2, tensor(params, n.up), { form: "xwt", m: T, n: s.I, k: s.C });
+    }, { models: context.models });
+    await matmul(
+      gpu,
+      L.gate,
+      L.norm2,
+      tensor(params, n.gate),
+      perModel(context, {
+        form: "xwt",
+        m: T,
+        n: s.I,
+        k: s.C,
+      }),
+    );
+    await matmul(
+      gpu,
+      L.up,
+      L.norm2,
+      tensor(params, n.up),
+      perModel(context, { form: "xwt", m: T, n: s.I, k: s.C }),
+    );
     await swigluForward(gpu, { h: L.act, gate: L.gate, up: L.up }, { n: T * s.I });
-    await matmul(gpu, output, L.act, tensor(params, n.down), { form: "xwt", m: T, n: s.C, k: s.I });
+    await matmul(
+      gpu,
+      output,
+      L.act,
+      tensor(params, n.down),
+      perModel(context, { form: "xwt", m: T, n: s.C, k: s.I }),
+    );
     await residualAccumulate(gpu, { y: output, x: L.middle }, { n: T * s.C });
   }
   await rmsnormForward(
     gpu,
     { y: a.normF, rstd: a.rstdF, x: a.stream, w: tensor(params, "model.norm.weight") },
     { T, C: s.C, eps: s.eps },
+    { models: context.models },
   );
-  await matmul(gpu, a.logits, a.normF, tensor(params, lmHeadName(config)), {
-    form: "xwt",
-    m: T,
-    n: s.V,
-    k: s.C,
-  });
+  await matmul(
+    gpu,
+    a.logits,
+    a.normF,
+    tensor(params, lmHeadName(config)),
+    perModel(context, {
+      form: "xwt",
+      m: T,
+      n: s.V,
+      k: s.C,
+    }),
+  );
 }
 
 /** Records per-token losses into `activations.losses` (after {@linkcode forward}). */
@@ -306,7 +393,8 @@ export async function lossForward(context: PassContext, T: number): Promise<void
  * (after {@linkcode forward}), adding every parameter's gradient into
  * `grads`, or none of the model's when `grads` is null (frozen). With
  * `weighted`, the loss is Σ_t weights[t]·loss[t] times `scale` instead
- * (`activations.weights`: a packed row of several sequences). With
+ * (`activations.weights`: a packed row of several sequences; with several
+ * models, a negative weight marks a model whose row is one plain sequence). With
  * `context.trainAdapter` the attached adapter's gradients are added into
  * its own `grads`. Per-token losses land in `activations.losses`.
  */
@@ -319,6 +407,7 @@ export async function backward(
   weighted = false,
 ): Promise<void> {
   const { gpu, config, activations: a, rope } = context;
+  checkModels(context, T, "a backward pass");
   const s = shapes(config, T);
   const adapter = context.adapter ?? null;
   const train = (context.trainAdapter ?? false) && adapter !== null;
@@ -336,14 +425,26 @@ export async function backward(
     T,
     V: s.V,
     scale,
-  });
+  }, { models: context.models });
   const head = lmHeadName(config);
   const weightGrad = async (name: string, dy: Binding, x: Binding, n: number, k: number) => {
     if (!grads) return;
-    await matmul(gpu, tensor(grads, name), dy, x, { form: "dytx", m: T, n, k, accumulate: true });
+    await matmul(
+      gpu,
+      tensor(grads, name),
+      dy,
+      x,
+      perModel(context, { form: "dytx", m: T, n, k, accumulate: true }),
+    );
   };
   await weightGrad(head, a.logits, a.normF, s.V, s.C);
-  await matmul(gpu, a.dC, a.logits, tensor(params, head), { form: "dyw", m: T, n: s.V, k: s.C });
+  await matmul(
+    gpu,
+    a.dC,
+    a.logits,
+    tensor(params, head),
+    perModel(context, { form: "dyw", m: T, n: s.V, k: s.C }),
+  );
   await rmsnormBackward(
     gpu,
     {
@@ -355,32 +456,51 @@ export async function backward(
       rstd: a.rstdF,
     },
     { T, C: s.C, eps: s.eps },
+    { models: context.models },
   );
   for (let l = config.numLayers - 1; l >= 0; l--) {
     const n = layerNames(l);
     const L = a.layers[l]!;
     // dStream holds dL/d(output of layer l) = dL/d(middle) through the MLP's residual branch.
     await weightGrad(n.down, a.dStream, L.act, s.C, s.I);
-    await matmul(gpu, a.dI1, a.dStream, tensor(params, n.down), {
-      form: "dyw",
-      m: T,
-      n: s.C,
-      k: s.I,
-    });
+    await matmul(
+      gpu,
+      a.dI1,
+      a.dStream,
+      tensor(params, n.down),
+      perModel(context, {
+        form: "dyw",
+        m: T,
+        n: s.C,
+        k: s.I,
+      }),
+    );
     await swigluBackward(gpu, { dgate: a.dI2, dup: a.dI3, dh: a.dI1, gate: L.gate, up: L.up }, {
       n: T * s.I,
     });
     // dI2 = dgate, dI3 = dup.
     await weightGrad(n.gate, a.dI2, L.norm2, s.I, s.C);
     await weightGrad(n.up, a.dI3, L.norm2, s.I, s.C);
-    await matmul(gpu, a.dC, a.dI2, tensor(params, n.gate), { form: "dyw", m: T, n: s.I, k: s.C });
-    await matmul(gpu, a.dC, a.dI3, tensor(params, n.up), {
-      form: "dyw",
-      m: T,
-      n: s.I,
-      k: s.C,
-      accumulate: true,
-    });
+    await matmul(
+      gpu,
+      a.dC,
+      a.dI2,
+      tensor(params, n.gate),
+      perModel(context, { form: "dyw", m: T, n: s.I, k: s.C }),
+    );
+    await matmul(
+      gpu,
+      a.dC,
+      a.dI3,
+      tensor(params, n.up),
+      perModel(context, {
+        form: "dyw",
+        m: T,
+        n: s.I,
+        k: s.C,
+        accumulate: true,
+      }),
+    );
     await rmsnormBackward(
       gpu,
       {
@@ -392,11 +512,17 @@ export async function backward(
         rstd: L.rstd2,
       },
       { T, C: s.C, eps: s.eps },
-      { accumulate: true },
+      { accumulate: true, models: context.models },
     );
     // dStream now holds dL/d(middle); the attention branch and the residual both start here.
     await weightGrad(n.o, a.dStream, L.attention, s.C, s.C);
-    await matmul(gpu, a.dC, a.dStream, tensor(params, n.o), { form: "dyw", m: T, n: s.C, k: s.C });
+    await matmul(
+      gpu,
+      a.dC,
+      a.dStream,
+      tensor(params, n.o),
+      perModel(context, { form: "dyw", m: T, n: s.C, k: s.C }),
+    );
     await lora?.backward(l, "o", { dy: a.dStream, x: L.attention, dx: a.dC }, T, train);
     // With a prefix, attention saw [prefix; own] keys and values; the prefix's
     // share of their gradient goes to the adapter, the rest to dk and dv.
@@ -439,13 +565,19 @@ export async function backward(
         await biasGrad(gpu, { db: tensor(grads, biasName), dy }, { T, C: width });
       }
       if (needInput) {
-        await matmul(gpu, a.dC, dy, tensor(params, name), {
-          form: "dyw",
-          m: T,
-          n: width,
-          k: s.C,
-          accumulate: target !== "q",
-        });
+        await matmul(
+          gpu,
+          a.dC,
+          dy,
+          tensor(params, name),
+          perModel(context, {
+            form: "dyw",
+            m: T,
+            n: width,
+            k: s.C,
+            accumulate: target !== "q",
+          }),
+        );
       }
     }
     if (lora) {
@@ -465,7 +597,7 @@ export async function backward(
         rstd: L.rstd1,
       },
       { T, C: s.C, eps: s.eps },
-      { accumulate: true },
+      { accumulate: true, models: context.models },
     );
   }
   if (adapter?.kind === "prompt" && train) await adapter.backward(a.dStream);
@@ -474,6 +606,7 @@ export async function backward(
       gpu,
       { dwte: tensor(grads, "model.embed_tokens.weight"), ids: a.ids, dx: a.dStream },
       { T, C: s.C, V: s.V },
+      { models: context.models },
     );
   }
 }

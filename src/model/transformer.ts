@@ -61,11 +61,60 @@ export interface TransformerOptions {
 }
 
 /** First key each token may attend to: the index of the first token of its example. */
-function segmentStarts(segments: Int32Array | undefined, T: number): Int32Array {
+export function segmentStarts(segments: Int32Array | undefined, T: number): Int32Array {
   const starts = new Int32Array(T);
   if (!segments) return starts;
   for (let t = 1; t < T; t++) starts[t] = segments[t] === segments[t - 1] ? starts[t - 1]! : t;
   return starts;
+}
+
+/**
+ * Checks that `sequence` can run on a model of `config` taking `maxTokens`
+ * tokens (ids, targets and positions in range, parallel arrays of one
+ * length), `lead.rows` positions taken before it by a `lead.kind` adapter;
+ * returns its positions (0 … T − 1 when it gives none).
+ */
+export function checkSequence(
+  sequence: Sequence,
+  config: ModelConfig,
+  maxTokens: number,
+  lead: { rows: number; kind: string } = { rows: 0, kind: "" },
+): Int32Array {
+  const T = sequence.tokens.length;
+  if (T < 1 || T > maxTokens) {
+    throw new RangeError(`Cannot run a sequence of ${T} tokens: this model takes 1 … ${maxTokens}`);
+  }
+  // Only the fields the passes read: a PackedRow's other fields (weights, examples) may differ.
+  for (const name of ["targets", "positions", "segments"] as const) {
+    const array = sequence[name];
+    if (array && array.length !== T) {
+      throw new TypeError(
+        `Cannot run a sequence: ${name} has ${array.length} entries, tokens ${T}`,
+      );
+    }
+  }
+  const V = config.vocabSize;
+  for (const id of sequence.tokens) {
+    if (!(id >= 0 && id < V)) {
+      throw new RangeError(`Cannot run token id ${id}: the vocabulary has ${V}`);
+    }
+  }
+  for (const id of sequence.targets) {
+    if (id !== -100 && !(id >= 0 && id < V)) {
+      throw new RangeError(`Cannot use target id ${id}: expected −100 or 0 … ${V - 1}`);
+    }
+  }
+  const n = lead.rows;
+  const positions = sequence.positions ?? Int32Array.from({ length: T }, (_, t) => t);
+  for (const p of positions) {
+    if (!(p >= 0 && p + n < config.maxPositions)) {
+      throw new RangeError(
+        `Cannot use position ${p}: the model has ${config.maxPositions}` +
+          (n > 0 ? `, of which the ${lead.kind} takes ${n}` : ""),
+      );
+    }
+  }
+  return positions;
 }
 
 /**
@@ -275,41 +324,12 @@ export class Transformer {
    */
   upload(sequence: Sequence): number {
     const T = sequence.tokens.length;
-    const max = this.maxTokens;
-    if (T < 1 || T > max) {
-      throw new RangeError(`Cannot run a sequence of ${T} tokens: this model takes 1 … ${max}`);
-    }
-    // Only the fields the passes read: a PackedRow's other fields (weights, examples) may differ.
-    for (const name of ["targets", "positions", "segments"] as const) {
-      const array = sequence[name];
-      if (array && array.length !== T) {
-        throw new TypeError(
-          `Cannot run a sequence: ${name} has ${array.length} entries, tokens ${T}`,
-        );
-      }
-    }
-    const V = this.config.vocabSize;
-    for (const id of sequence.tokens) {
-      if (!(id >= 0 && id < V)) {
-        throw new RangeError(`Cannot run token id ${id}: the vocabulary has ${V}`);
-      }
-    }
-    for (const id of sequence.targets) {
-      if (id !== -100 && !(id >= 0 && id < V)) {
-        throw new RangeError(`Cannot use target id ${id}: expected −100 or 0 … ${V - 1}`);
-      }
-    }
     const adapter = this.adapter;
     const n = adapter?.kind === "prompt" || adapter?.kind === "prefix" ? adapter.length : 0;
-    const positions = sequence.positions ?? Int32Array.from({ length: T }, (_, t) => t);
-    for (const p of positions) {
-      if (!(p >= 0 && p + n < this.config.maxPositions)) {
-        throw new RangeError(
-          `Cannot use position ${p}: the model has ${this.config.maxPositions}` +
-            (n > 0 ? `, of which the ${adapter!.kind} takes ${n}` : ""),
-        );
-      }
-    }
+    const positions = checkSequence(sequence, this.config, this.maxTokens, {
+      rows: n,
+      kind: adapter?.kind ?? "",
+    });
     const segments = sequence.segments;
     if (n > 0 && segments && segments.some((id) => id !== segments[0])) {
       throw new TypeError(

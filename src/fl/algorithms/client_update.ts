@@ -12,6 +12,7 @@
  */
 
 import type { GpuVector } from "../../gpu/vector.ts";
+import { batchRefusal, ModelBatch } from "../../model/model_batch.ts";
 import type { Transformer } from "../../model/transformer.ts";
 import type { Segment } from "../../gpu/vector.ts";
 import { axpy } from "../../gpu/axpy.ts";
@@ -97,6 +98,7 @@ export class ClientUpdates {
   readonly slots: UpdateSlots;
   readonly #norms: BlockNorms;
   readonly #model: Transformer;
+  #batch: ModelBatch | null = null;
 
   /** Plans `model.trainable` with `blocks` (default: one per tensor). */
   constructor(model: Transformer, local: LocalTrainingOptions, blocks?: readonly Segment[]) {
@@ -136,10 +138,94 @@ export class ClientUpdates {
     return { local, delta, norms, norm, finite: local.finite && Number.isFinite(norm) };
   }
 
+  /**
+   * The clients of one call, client i in slot i, each exactly as
+   * {@linkcode ClientUpdates.train} would give it: trained together as one
+   * {@linkcode ModelBatch} (one dispatch per kernel for all, one readback
+   * of their losses per step group and one of their norms) where the model
+   * allows — full training, an architecture {@linkcode batchRefusal}
+   * accepts, parameters in one chunk, packing on — and one after another
+   * otherwise. Leaves a trained client's parameters in the model.
+   */
+  async trainMany(
+    work: ClientWork,
+    clients: readonly ClientData[],
+    from: GpuVector = work.global,
+  ): Promise<ClientUpdate[]> {
+    const batch = clients.length > 1 ? this.#batchFor(clients.length) : null;
+    if (!batch) {
+      const updates: ClientUpdate[] = [];
+      for (const [slot, client] of clients.entries()) {
+        updates.push(await this.train(work, client, slot, from));
+      }
+      return updates;
+    }
+    // Clients taking the same number of steps train together, at most `batch.count` at once.
+    const groups = new Map<number, number[]>();
+    clients.forEach((c, i) => {
+      const steps = this.trainer.stepsFor(c.sequences.length);
+      groups.set(steps, [...groups.get(steps) ?? [], i]);
+    });
+    const updates: ClientUpdate[] = new Array(clients.length);
+    const params = this.#model.trainable.params.vector;
+    for (const members of groups.values()) {
+      for (let first = 0; first < members.length; first += batch.count) {
+        const part = members.slice(first, first + batch.count);
+        part.forEach((_, b) => batch.load(b, from));
+        const locals = await this.trainer.trainBatch(
+          batch,
+          part.map((i) => clients[i]!.sequences),
+          part.map((i) => work.stream(`client=${clients[i]!.id}/order`)),
+        );
+        const deltas: GpuVector[] = [];
+        for (const [b, i] of part.entries()) {
+          batch.store(b, params);
+          const delta = this.slots.slot(i);
+          from.copyTo(delta);
+          await axpy(-1, params, delta);
+          deltas.push(delta);
+        }
+        const norms = await this.#norms.normsOf(deltas);
+        part.forEach((i, b) => {
+          const norm = totalNorm(norms[b]!);
+          const local = locals[b]!;
+          updates[i] = {
+            local,
+            delta: deltas[b]!,
+            norms: norms[b]!,
+            norm,
+            finite: local.finite && Number.isFinite(norm),
+          };
+        });
+      }
+    }
+    return updates;
+  }
+
+  /** The batch for calls of `clients` clients, or null where the model cannot batch. */
+  #batchFor(clients: number): ModelBatch | null {
+    const model = this.#model;
+    const params = model.trainable.params.vector;
+    if (
+      model.train !== "full" || model.adapter || this.trainer.options.pack === false ||
+      params.chunks.length !== 1 || batchRefusal(model.config)
+    ) {
+      return null;
+    }
+    const count = Math.min(clients, ModelBatch.capacity(model.gpu, model.config, model.maxTokens));
+    if (count < 2) return null;
+    if (this.#batch && this.#batch.count >= count) return this.#batch;
+    this.#batch?.destroy();
+    this.#batch = ModelBatch.create(model.gpu, model.config, { count, maxTokens: model.maxTokens });
+    return this.#batch;
+  }
+
   /** Frees the vectors. */
   destroy(): void {
     this.slots.destroy();
     this.#norms.destroy();
     this.trainer.destroy();
+    this.#batch?.destroy();
+    this.#batch = null;
   }
 }

@@ -93,20 +93,16 @@ export class FedAvg extends ModelAveraging {
     return Promise.resolve();
   }
 
-  /** Step 2 on every client: local training from w, upload Δ_i = w − w_i. */
+  /** Step 2 on every client (together where the model allows): local training from w, upload Δ_i = w − w_i. */
   async train(work: ClientWork): Promise<ClientOutcome<ModelUpdate>[]> {
     const clients = this.#clients;
     if (!clients) throw new TypeError(`Cannot run ${this.name} before setup`);
-    const outcomes: ClientOutcome<ModelUpdate>[] = [];
-    for (const [slot, client] of work.clients.entries()) {
-      const update = await clients.train(work, client, slot);
-      outcomes.push({
-        upload: update.finite ? { delta: update.delta } : null,
-        loss: update.local.meanLoss,
-        updateNorm: update.norm,
-      });
-    }
-    return outcomes;
+    const updates = await clients.trainMany(work, work.clients);
+    return updates.map((update) => ({
+      upload: update.finite ? { delta: update.delta } : null,
+      loss: update.local.meanLoss,
+      updateNorm: update.norm,
+    }));
   }
 
   /** Frees the buffers. */

@@ -318,8 +318,9 @@ export abstract class FerretBase<Message extends { readonly coordinates: Float32
   async train(work: ClientWork): Promise<ClientOutcome<Message>[]> {
     const { clients, rebuild } = this.ready();
     const outcomes: ClientOutcome<Message>[] = [];
+    const updates = await clients.trainMany(work, work.clients, rebuild?.model ?? work.global);
     for (const [slot, client] of work.clients.entries()) {
-      const update = await clients.train(work, client, slot, rebuild?.model ?? work.global);
+      const update = updates[slot]!;
       const message = update.finite ? await this.encode(work, client.id, update) : null;
       outcomes.push({
         upload: message,

@@ -32,3 +32,44 @@ export const WORKGROUP = 64;
 export function groupsFor(lanes: number): number {
   return Math.ceil(lanes / WORKGROUP);
 }
+
+/**
+ * B independent models of one architecture run by one dispatch per kernel
+ * (src/model/model_batch.ts): their tokens sit one model after another,
+ * `rows` each, and their parameters (and gradients) `stride` elements apart
+ * in one buffer, so a kernel finds a row's model as `row / rows` and that
+ * model's weights `model · stride` elements past the first model's.
+ * Absent: one model (`count` 1, all rows, stride 0).
+ */
+export interface ModelRows {
+  /** Models B (≥ 1). */
+  readonly count: number;
+  /** Rows (tokens) per model: model b owns rows b·rows … b·rows + rows − 1. */
+  readonly rows: number;
+  /** Elements from one model's parameter tensor to the next model's same tensor. */
+  readonly stride: number;
+}
+
+/**
+ * Checks `models` against `T` rows in all and returns it, or one model of
+ * `T` rows when absent.
+ */
+export function modelRows(action: string, T: number, models?: ModelRows): ModelRows {
+  if (!models) return { count: 1, rows: T, stride: 0 };
+  const { count, rows, stride } = models;
+  if (
+    !Number.isInteger(count) || count < 1 || !Number.isInteger(rows) || rows < 1 ||
+    !Number.isInteger(stride) || stride < 0
+  ) {
+    throw new RangeError(
+      `Cannot ${action}: models need a count ≥ 1, rows ≥ 1 and a stride ≥ 0, ` +
+        `got ${count}, ${rows}, ${stride}`,
+    );
+  }
+  if (count * rows !== T) {
+    throw new RangeError(
+      `Cannot ${action}: ${count} models of ${rows} rows are ${count * rows} rows, not T = ${T}`,
+    );
+  }
+  return models;
+}

@@ -29,6 +29,22 @@ export interface MatmulShape {
   accumulate?: boolean;
   /** Scale of the product. Defaults to 1. */
   alpha?: number;
+  /**
+   * Several models' products in one dispatch (src/model/model_batch.ts):
+   * `count` models, each with its own `m` rows of X or dY (and of the
+   * output Y or dX) right after the previous model's, and its own weight —
+   * W, or dW for `"dytx"` — `stride` elements after the previous model's.
+   * Each model's product is computed exactly as a lone one. Absent: one.
+   */
+  models?: MatmulModels;
+}
+
+/** The models of a batched {@linkcode MatmulShape}. */
+export interface MatmulModels {
+  /** Models (≥ 1). */
+  readonly count: number;
+  /** Elements from one model's weight to the next's. */
+  readonly stride: number;
 }
 
 /** Which kernels a device runs: subgroup broadcasts, or plain per-lane blocks. */
@@ -60,6 +76,22 @@ export interface MatmulLayout {
   out: readonly [rows: number, cols: number];
   /** Length of the reduction. */
   depth: number;
+}
+
+/**
+ * Elements from one model's operand to the next's, for A, B and OUT of
+ * `layout`: the weight's `stride`, and the activations' own sizes (they sit
+ * one model after another).
+ */
+export function modelStrides(
+  form: MatmulForm,
+  layout: MatmulLayout,
+  stride: number,
+): { a: number; b: number; out: number } {
+  const size = ([rows, cols]: readonly [number, number]) => rows * cols;
+  return form === "dytx"
+    ? { a: size(layout.a), b: size(layout.b), out: stride }
+    : { a: size(layout.a), b: stride, out: size(layout.out) };
 }
 
 /** The matrices behind `shape`. */

@@ -12,7 +12,7 @@ import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import { placeholder, requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
 import { packUniform } from "../../gpu/uniform.ts";
-import { groupsFor, WORKGROUP } from "./_common.ts";
+import { groupsFor, type ModelRows, modelRows, WORKGROUP } from "./_common.ts";
 
 /**
  * The label value that masks a token out of the loss (PyTorch's `ignore_index`).
@@ -84,7 +84,15 @@ export async function crossEntropyForward(
  * [T, V] is overwritten with dlogits of the mean loss over the unmasked
  * tokens, times `scale` (default 1). Masked rows get gradient 0. With
  * `weights` [T], token t's loss counts with weight `scale · weights[t]`
- * instead of `scale / count` (a packed row of several sequences).
+ * instead of `scale / count` (a packed row of several sequences); a
+ * negative weight keeps `scale / count` for its token (a model whose pass is
+ * one plain sequence, in a batch with models whose pass is a packed row).
+ *
+ * @param buffers `losses` [T] (written), `logits` [T, V] (overwritten), `labels` Int32 [T],
+ *   `weights` [T] (optional)
+ * @param options `models`: B models of `rows` rows each in one call (T = count·rows): `count`
+ *   is then the unmasked labels of the row's own model, so each model's losses and dlogits are
+ *   bit-identical to a call of its own (its stride is not used)
  *
  * @example
  * ```ts
@@ -103,12 +111,14 @@ export async function crossEntropyBackward(
   gpu: Gpu,
   buffers: { losses: Binding; logits: Binding; labels: Binding; weights?: Binding },
   shape: CrossEntropyShape & { scale?: number },
+  options: { models?: ModelRows } = {},
 ): Promise<void> {
   const action = "run cross-entropy backward";
   check(action, shape);
   const scale = shape.scale ?? 1;
   requireFinite(action, "scale", scale);
   const { T, V } = shape;
+  const { rows } = modelRows(action, T, options.models);
   requireElements(action, "losses", buffers.losses, T);
   requireElements(action, "logits", buffers.logits, T * V);
   requireElements(action, "labels", buffers.labels, T);
@@ -117,7 +127,7 @@ export async function crossEntropyBackward(
     kernel: kernels.crossentropyBackward,
     constants: { WG: WORKGROUP, HAS_WEIGHTS: buffers.weights ? 1 : 0 },
     storage: [buffers.losses, buffers.logits, buffers.labels, buffers.weights ?? placeholder(gpu)],
-    uniform: packUniform([["u", T], ["u", V], ["f", scale]]),
+    uniform: packUniform([["u", T], ["u", V], ["f", scale], ["u", rows]]),
     workgroups: groupsFor(T),
   });
 }
@@ -220,7 +230,10 @@ export function crossEntropyMeanReference(
 /**
  * Plain TypeScript reference of {@linkcode crossEntropyBackward} (double
  * precision): the gradient of `scale` × the mean loss (or, with `weights`,
- * of `scale` × Σ_t weights[t]·loss[t]) with respect to the logits.
+ * of `scale` × Σ_t weights[t]·loss[t]; a negative weight counts its token
+ * with `scale / count` instead) with respect to the logits. With `models`,
+ * `count` is the unmasked labels of the token's own model (rows t with the
+ * same ⌊t / rows⌋).
  *
  * @example
  * ```ts
@@ -231,21 +244,29 @@ export function crossEntropyMeanReference(
 export function crossEntropyBackwardReference(
   logits: ArrayLike<number>,
   labels: ArrayLike<number>,
-  shape: CrossEntropyShape & { scale?: number; weights?: ArrayLike<number> },
+  shape: CrossEntropyShape & {
+    scale?: number;
+    weights?: ArrayLike<number>;
+    models?: Pick<ModelRows, "count" | "rows">;
+  },
 ): Float64Array {
   const { T, V } = shape;
   const scale = shape.scale ?? 1;
+  const rows = shape.models?.rows ?? T;
   const dlogits = new Float64Array(T * V);
-  let count = 0;
-  for (let t = 0; t < T; t++) if (labels[t] !== IGNORE_INDEX) count++;
+  const counts = new Float64Array(Math.ceil(T / rows));
+  for (let t = 0; t < T; t++) if (labels[t] !== IGNORE_INDEX) counts[Math.floor(t / rows)]!++;
   for (let t = 0; t < T; t++) {
     const label = labels[t]!;
     if (label === IGNORE_INDEX) continue;
+    const weight = shape.weights?.[t] ?? -1;
+    const factor = weight < 0 ? 1 / counts[Math.floor(t / rows)]! : weight;
     const lse = logSumExp(logits, t * V, V);
     for (let c = 0; c < V; c++) {
       const p = Math.exp(logits[t * V + c]! - lse);
-      dlogits[t * V + c] = label < 0 || label >= V ? NaN : (p - (c === label ? 1 : 0)) * scale *
-        (shape.weights ? shape.weights[t]! : 1 / count);
+      dlogits[t * V + c] = label < 0 || label >= V
+        ? NaN
+        : (p - (c === label ? 1 : 0)) * scale * factor;
     }
   }
   return dlogits;

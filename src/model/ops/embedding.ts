@@ -9,7 +9,7 @@ import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import { requireElements, requireInt } from "../../gpu/arguments.ts";
 import { packUniform } from "../../gpu/uniform.ts";
-import { groupsFor, WORKGROUP } from "./_common.ts";
+import { groupsFor, type ModelRows, modelRows, WORKGROUP } from "./_common.ts";
 
 /** Shape of an embedding lookup: T tokens, C channels, V vocabulary rows. */
 export interface EmbeddingShape {
@@ -31,7 +31,10 @@ function checkShape(action: string, shape: EmbeddingShape): void {
  * Records `x[t, :] = wte[ids[t], :]` into the pending batch. An id outside
  * [0, V) produces a row of NaN.
  *
- * @param buffers `x` [T, C] (written), `ids` Int32 [T], `wte` [V, C]
+ * @param buffers `x` [T, C] (written), `ids` Int32 [T], `wte` [V, C] (with `models`:
+ *   [(count − 1)·stride + V·C], model b's table at b·stride)
+ * @param options `models`: B models of `rows` tokens each in one call (T = count·rows), token t
+ *   looking up model ⌊t / rows⌋'s table; each model's rows are those of a call of its own
  *
  * @example
  * ```ts
@@ -50,19 +53,22 @@ export async function embeddingForward(
   gpu: Gpu,
   buffers: { x: Binding; ids: Binding; wte: Binding },
   shape: EmbeddingShape,
+  options: { models?: ModelRows } = {},
 ): Promise<void> {
   const action = "run embedding forward";
   checkShape(action, shape);
   const { T, C, V } = shape;
+  const { count, rows, stride } = modelRows(action, T, options.models);
+  const step = count > 1 ? stride : 0; // one model: its stride is not used
   requireElements(action, "x", buffers.x, T * C);
   requireElements(action, "ids", buffers.ids, T);
-  requireElements(action, "wte", buffers.wte, V * C);
+  requireElements(action, "wte", buffers.wte, (count - 1) * stride + V * C);
   const blocks = Math.ceil(C / 16);
   await gpu.dispatch({
     kernel: kernels.embeddingForward,
     constants: { WG: WORKGROUP },
     storage: [buffers.x, buffers.ids, buffers.wte],
-    uniform: packUniform([["u", T], ["u", C], ["u", V], ["u", blocks]]),
+    uniform: packUniform([["u", T], ["u", C], ["u", V], ["u", blocks], ["u", rows], ["u", step]]),
     workgroups: groupsFor(T * blocks),
   });
 }
@@ -72,7 +78,11 @@ export async function embeddingForward(
  * One lane per channel owns a column, so no float atomics are needed and the
  * result is bit-reproducible. Ids outside [0, V) are skipped.
  *
- * @param buffers `dwte` [V, C] (accumulated), `ids` Int32 [T], `dx` [T, C]
+ * @param buffers `dwte` [V, C] (accumulated; with `models`: [(count − 1)·stride + V·C], model
+ *   b's at b·stride), `ids` Int32 [T], `dx` [T, C]
+ * @param options `models`: B models of `rows` tokens each in one call (T = count·rows, stride
+ *   ≥ V·C when count > 1): model b's dwte collects its own tokens only, bit-identical to a call
+ *   of its own
  *
  * @example
  * ```ts
@@ -91,19 +101,27 @@ export async function embeddingBackward(
   gpu: Gpu,
   buffers: { dwte: Binding; ids: Binding; dx: Binding },
   shape: EmbeddingShape,
+  options: { models?: ModelRows } = {},
 ): Promise<void> {
   const action = "run embedding backward";
   checkShape(action, shape);
   const { T, C, V } = shape;
-  requireElements(action, "dwte", buffers.dwte, V * C);
+  const { count, rows, stride } = modelRows(action, T, options.models);
+  const step = count > 1 ? stride : 0; // one model: its stride is not used
+  if (count > 1 && stride < V * C) {
+    throw new RangeError(
+      `Cannot ${action}: the models' dwte overlap (stride ${stride} < V·C = ${V * C})`,
+    );
+  }
+  requireElements(action, "dwte", buffers.dwte, (count - 1) * stride + V * C);
   requireElements(action, "ids", buffers.ids, T);
   requireElements(action, "dx", buffers.dx, T * C);
   await gpu.dispatch({
     kernel: kernels.embeddingBackward,
     constants: { WG: WORKGROUP },
     storage: [buffers.dwte, buffers.ids, buffers.dx],
-    uniform: packUniform([["u", T], ["u", C], ["u", V]]),
-    workgroups: groupsFor(C),
+    uniform: packUniform([["u", T], ["u", C], ["u", V], ["u", rows], ["u", step]]),
+    workgroups: groupsFor(count * C),
   });
 }
 

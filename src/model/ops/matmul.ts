@@ -27,14 +27,16 @@ import {
   LANE_COLS,
   type MatmulForm,
   matmulLayout,
+  type MatmulModels,
   matmulPath,
   type MatmulShape,
+  modelStrides,
   scratchBuffer,
   TILE_ROWS,
   workgroupLanes,
 } from "./_matmul_plan.ts";
 
-export type { MatmulForm, MatmulShape };
+export type { MatmulForm, MatmulModels, MatmulShape };
 export { releaseScratch } from "./_matmul_plan.ts";
 
 const FORMS: readonly MatmulForm[] = ["xwt", "dyw", "dytx"];
@@ -48,7 +50,10 @@ const KERNELS: Readonly<Record<MatmulForm, { subgroups: Kernel; portable: Kernel
 /** Lanes per workgroup of the padding kernel. */
 const PAD_LANES = 64;
 
-function checkShape(action: string, shape: MatmulShape): { alpha: number; accumulate: boolean } {
+function checkShape(
+  action: string,
+  shape: MatmulShape,
+): { alpha: number; accumulate: boolean; count: number } {
   if (!FORMS.includes(shape.form)) {
     throw new TypeError(
       `Cannot ${action}: form must be one of ${FORMS.join(", ")}, got "${shape.form}"`,
@@ -59,7 +64,16 @@ function checkShape(action: string, shape: MatmulShape): { alpha: number; accumu
   requireInt(action, "k", shape.k);
   const alpha = shape.alpha ?? 1;
   requireFinite(action, "alpha", alpha);
-  return { alpha, accumulate: shape.accumulate ?? false };
+  const count = shape.models?.count ?? 1;
+  if (shape.models) {
+    const { stride } = shape.models;
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(stride) || stride < 0) {
+      throw new RangeError(
+        `Cannot ${action}: models need a count ≥ 1 and a stride ≥ 0, got ${count} and ${stride}`,
+      );
+    }
+  }
+  return { alpha, accumulate: shape.accumulate ?? false, count };
 }
 
 /** An explicit range of `binding` covering `bytes` (rounded up to 16 where the buffer allows). */
@@ -93,10 +107,16 @@ function range(
   return { buffer, offset, size };
 }
 
+/** Bytes `count` models' `[rows, cols]` matrices span, `stride` elements apart. */
+function spanBytes([rows, cols]: readonly [number, number], count: number, stride: number): number {
+  return ((count - 1) * stride + rows * cols) * 4;
+}
+
 /**
- * Binding of a `[rows, cols]` operand whose rows start on vec4 boundaries:
- * the operand itself when `cols` is a multiple of 4, otherwise a zero-padded
- * copy recorded into scratch `slot`.
+ * Binding of `models` `[rows, cols]` operands (`stride` elements apart)
+ * whose rows start on vec4 boundaries, and the vec4s from one model's to
+ * the next's: the operand itself when `cols` is a multiple of 4, otherwise
+ * a zero-padded copy recorded into scratch `slot` (of contiguous models only).
  */
 async function aligned(
   gpu: Gpu,
@@ -105,11 +125,31 @@ async function aligned(
   operand: Binding,
   [rows, cols]: readonly [number, number],
   slot: number,
-): Promise<Binding> {
-  const source = range(gpu, action, name, operand, rows * cols * 4);
-  if (cols % 4 === 0) return source;
+  models: { count: number; stride: number } = { count: 1, stride: 0 },
+): Promise<{ binding: Binding; model4: number }> {
+  const source = range(
+    gpu,
+    action,
+    name,
+    operand,
+    spanBytes([rows, cols], models.count, models.stride),
+  );
+  if (cols % 4 === 0) {
+    if (models.stride % 4 !== 0) {
+      throw new RangeError(
+        `Cannot ${action}: ${name}'s models must be a multiple of 4 values apart, got ${models.stride}`,
+      );
+    }
+    return { binding: source, model4: models.stride / 4 };
+  }
+  if (models.count > 1 && models.stride !== rows * cols) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} has rows of ${cols} values (not a multiple of 4), which ` +
+        "batched models support only for activations",
+    );
+  }
   const stride4 = Math.ceil(cols / 4);
-  const count = rows * stride4;
+  const count = models.count * rows * stride4;
   const bytes = count * 16;
   if (bytes > gpu.info.maxStorageBufferBindingSize) {
     throw new RangeError(
@@ -122,10 +162,15 @@ async function aligned(
     kernel: kernels.matmulPad,
     constants: { WG: PAD_LANES },
     storage: [{ buffer: target, offset: 0, size: bytes }, source],
-    uniform: packUniform([["u", rows], ["u", cols], ["u", stride4], ["u", count]]),
+    uniform: packUniform([
+      ["u", models.count * rows],
+      ["u", cols],
+      ["u", stride4],
+      ["u", count],
+    ]),
     workgroups: Math.ceil(count / PAD_LANES),
   });
-  return { buffer: target, offset: 0, size: bytes };
+  return { binding: { buffer: target, offset: 0, size: bytes }, model4: rows * stride4 };
 }
 
 /**
@@ -170,12 +215,13 @@ export async function matmul(
   shape: MatmulShape,
 ): Promise<void> {
   const action = `matmul (form ${shape.form}, m=${shape.m}, n=${shape.n}, k=${shape.k})`;
-  const { alpha, accumulate } = checkShape(action, shape);
+  const { alpha, accumulate, count } = checkShape(action, shape);
   const layout = matmulLayout(shape);
   const [rows, cols] = layout.out;
-  const target = range(gpu, action, "out", out, rows * cols * 4);
-  const aBinding = await aligned(gpu, action, "a", a, layout.a, 0);
-  const bBinding = await aligned(gpu, action, "b", b, layout.b, 1);
+  const strides = modelStrides(shape.form, layout, shape.models?.stride ?? 0);
+  const target = range(gpu, action, "out", out, spanBytes(layout.out, count, strides.out));
+  const aOperand = await aligned(gpu, action, "a", a, layout.a, 0, { count, stride: strides.a });
+  const bOperand = await aligned(gpu, action, "b", b, layout.b, 1, { count, stride: strides.b });
   const path = matmulPath(gpu);
   // A few rows of X (generation, short prompts): 32-row tiles would mostly compute padding.
   const few = shape.form === "xwt" && shape.m <= FEW_ROWS;
@@ -186,7 +232,7 @@ export async function matmul(
   await gpu.dispatch({
     kernel: few ? specialize(kernels.matmulXwtRows, { R: tileRows }) : KERNELS[shape.form][path],
     constants: { WG: lanes },
-    storage: [target, aBinding, bBinding],
+    storage: [target, aOperand.binding, bOperand.binding],
     uniform: packUniform([
       ["u", rows],
       ["u", cols],
@@ -194,11 +240,15 @@ export async function matmul(
       ["u", Math.ceil(layout.a[1] / 4)],
       ["u", Math.ceil(layout.b[1] / 4)],
       ["u", colTiles],
-      ["u", tiles],
+      ["u", tiles * count],
       ["f", alpha],
       ["u", accumulate ? 1 : 0],
+      ["u", tiles],
+      ["u", aOperand.model4],
+      ["u", bOperand.model4],
+      ["u", strides.out],
     ]),
-    workgroups: tiles,
+    workgroups: tiles * count,
   });
 }
 

@@ -10,7 +10,7 @@ import * as kernels from "../../../kernels/mod.ts";
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import { requireElements, requireFinite, requireInt } from "../../gpu/arguments.ts";
 import { packUniform } from "../../gpu/uniform.ts";
-import { groupsFor, WORKGROUP } from "./_common.ts";
+import { groupsFor, type ModelRows, modelRows, WORKGROUP } from "./_common.ts";
 
 /** Shape of an RMSNorm: T rows of C channels, and the epsilon. */
 export interface RmsNormShape {
@@ -35,6 +35,10 @@ function checkShape(action: string, shape: RmsNormShape): number {
  * Records the RMSNorm forward pass: `y` [T, C] and the saved `rstd` [T].
  *
  * @param buffers `y` [T, C] and `rstd` [T] (written), `x` [T, C], `w` [C]
+ *   (with `models`: [(count − 1)·stride + C], model b's weights at b·stride)
+ * @param options `models`: B models of `rows` rows each in one call (T = count·rows), row t
+ *   scaled by model ⌊t / rows⌋'s weights; each model's results are bit-identical to a call of
+ *   its own
  *
  * @example
  * ```ts
@@ -54,19 +58,22 @@ export async function rmsnormForward(
   gpu: Gpu,
   buffers: { y: Binding; rstd: Binding; x: Binding; w: Binding },
   shape: RmsNormShape,
+  options: { models?: ModelRows } = {},
 ): Promise<void> {
   const action = "run RMSNorm forward";
   const eps = checkShape(action, shape);
   const { T, C } = shape;
+  const { count, rows, stride } = modelRows(action, T, options.models);
+  const step = count > 1 ? stride : 0; // one model: its stride is not used
   requireElements(action, "y", buffers.y, T * C);
   requireElements(action, "rstd", buffers.rstd, T);
   requireElements(action, "x", buffers.x, T * C);
-  requireElements(action, "w", buffers.w, C);
+  requireElements(action, "w", buffers.w, (count - 1) * stride + C);
   await gpu.dispatch({
     kernel: kernels.rmsnormForward,
     constants: { WG: WORKGROUP },
     storage: [buffers.y, buffers.rstd, buffers.x, buffers.w],
-    uniform: packUniform([["u", T], ["u", C], ["f", eps]]),
+    uniform: packUniform([["u", T], ["u", C], ["f", eps], ["u", rows], ["u", step]]),
     workgroups: groupsFor(T),
   });
 }
@@ -76,9 +83,14 @@ export async function rmsnormForward(
  * added to, with `accumulate`), `dw` is always added to. Summation orders are
  * fixed, so results are bit-reproducible.
  *
- * @param buffers `dx` [T, C], `dw` [C], `dy` [T, C], `x` [T, C], `w` [C], `rstd` [T]
+ * @param buffers `dx` [T, C], `dw` [C], `dy` [T, C], `x` [T, C], `w` [C], `rstd` [T] (with
+ *   `models`: `w` and `dw` [(count − 1)·stride + C], model b's at b·stride)
  * @param shape the forward shape (eps is not needed)
- * @param options `accumulate`: add into dx (e.g. the residual stream's gradient)
+ * @param options `accumulate`: add into dx (e.g. the residual stream's gradient). `models`: B
+ *   models of `rows` rows each in one call (T = count·rows): row t uses model ⌊t / rows⌋'s
+ *   weights, and model b's dw (b·stride past the start; stride ≥ C when count > 1) sums its own
+ *   rows only, so each model's dx and dw are bit-identical to a call of its own. C a multiple
+ *   of 4 runs the vec4 kernel when the stride is one too, else the scalar kernel (same results)
  *
  * @example
  * ```ts
@@ -100,26 +112,35 @@ export async function rmsnormBackward(
   gpu: Gpu,
   buffers: { dx: Binding; dw: Binding; dy: Binding; x: Binding; w: Binding; rstd: Binding },
   shape: RmsNormShape,
-  options: { accumulate?: boolean } = {},
+  options: { accumulate?: boolean; models?: ModelRows } = {},
 ): Promise<void> {
   const action = "run RMSNorm backward";
   checkShape(action, shape);
   const { T, C } = shape;
+  const { count, rows, stride } = modelRows(action, T, options.models);
+  const step = count > 1 ? stride : 0; // one model: its stride is not used
+  if (count > 1 && stride < C) {
+    throw new RangeError(
+      `Cannot ${action}: the models' dw overlap (stride ${stride} < C = ${C})`,
+    );
+  }
   for (const name of ["dx", "dy", "x"] as const) {
     requireElements(action, name, buffers[name], T * C);
   }
-  requireElements(action, "dw", buffers.dw, C);
-  requireElements(action, "w", buffers.w, C);
+  requireElements(action, "dw", buffers.dw, (count - 1) * stride + C);
+  requireElements(action, "w", buffers.w, (count - 1) * stride + C);
   requireElements(action, "rstd", buffers.rstd, T);
   // Rows of a multiple of 4 channels start on vec4 boundaries: the vec4 kernel moves 4 values per
-  // storage access (binding offsets are multiples of 256 bytes, so they stay aligned).
-  const vec4 = C % 4 === 0;
+  // storage access (binding offsets are multiples of 256 bytes, so they stay aligned). Each
+  // model's w and dw do too when the stride is a multiple of 4; otherwise the scalar kernel runs,
+  // which sums in the same order (the same results).
+  const vec4 = C % 4 === 0 && (count === 1 || stride % 4 === 0);
   await gpu.dispatch({
     kernel: vec4 ? kernels.rmsnormBackwardVec4 : kernels.rmsnormBackward,
     constants: { WG: WORKGROUP, ACCUMULATE: options.accumulate ? 1 : 0 },
     storage: [buffers.dx, buffers.dw, buffers.dy, buffers.x, buffers.w, buffers.rstd],
-    uniform: packUniform([["u", T], ["u", C]]),
-    workgroups: groupsFor(T + (vec4 ? C / 4 : C)),
+    uniform: packUniform([["u", T], ["u", C], ["u", rows], ["u", step]]),
+    workgroups: groupsFor(T + count * (vec4 ? C / 4 : C)),
   });
 }
 

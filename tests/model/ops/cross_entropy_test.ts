@@ -165,3 +165,115 @@ Deno.test("cross-entropy kernels", async (t) => {
     gpu.destroy();
   }
 });
+
+/** Asserts two f32 arrays hold the same bits (not merely close values). */
+function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
+  }
+}
+
+// B models in one call (ModelRows) must give each model exactly the bits of a call of its own:
+// its own count of unmasked labels, padding rows (−100) included. With weights, models whose
+// weights are negative are unweighted (scale / their count) and the others weighted.
+Deno.test("cross-entropy backward runs many models per dispatch, bit-identical to one at a time", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    // 12 × 5 and 40 × 3: a workgroup's 64 rows span many models, and a model spans two workgroups.
+    for (
+      const [B, rows, V] of [[3, 7, 11], [3, 37, 11], [3, 70, 17], [12, 5, 11], [40, 3, 5]] as const
+    ) {
+      const T = B * rows;
+      const label = `B=${B} rows=${rows} V=${V}`;
+      const logits = randomF32(`ce/models/logits/${label}`, T * V, 3);
+      const labels = randomInts(`ce/models/labels/${label}`, T, V);
+      for (let i = 0; i < T; i += 4) labels[i] = IGNORE_INDEX;
+      labels.fill(IGNORE_INDEX, 2 * rows - Math.min(rows, 3), 2 * rows); // model 1's padding
+      if (B > 3) labels.fill(IGNORE_INDEX, 3 * rows, 4 * rows); // model 3: all masked
+      const scale = 0.75;
+      const models = { count: B, rows, stride: 0 };
+      // Models 0, 2, 4, …: unweighted (−1); the others weighted by 1 / their count (0 if masked).
+      const weights = new Float32Array(T);
+      for (let b = 0; b < B; b++) {
+        const mine = labels.subarray(b * rows, (b + 1) * rows);
+        const count = mine.filter((l) => l !== IGNORE_INDEX).length;
+        for (let r = 0; r < rows; r++) {
+          weights[b * rows + r] = b % 2 === 0
+            ? -1
+            : mine[r] === IGNORE_INDEX
+            ? 0
+            : (1 + r / rows) / Math.max(count, 1);
+        }
+      }
+      const modelRange = (a: Float32Array, b: number, n = 1) =>
+        a.slice(b * rows * n, (b + 1) * rows * n);
+
+      for (const weighted of [false, true]) {
+        await t.step(
+          `${label} ${weighted ? "weighted (some negative)" : "unweighted"}`,
+          async () => {
+            const logitBuffer = gpu.upload(logits), losses = gpu.buffer(T * 4);
+            await crossEntropyBackward(
+              gpu,
+              {
+                losses,
+                logits: logitBuffer,
+                labels: gpu.upload(labels),
+                ...(weighted ? { weights: gpu.upload(weights) } : {}),
+              },
+              { T, V, scale },
+              { models },
+            );
+            // Each model on its own (read back with one map).
+            const ranges: [GPUBuffer, number][] = [[losses, T], [logitBuffer, T * V]];
+            for (let b = 0; b < B; b++) {
+              const one = gpu.upload(modelRange(logits, b, V)), oneLoss = gpu.buffer(rows * 4);
+              const own = weighted && b % 2 === 1;
+              await crossEntropyBackward(gpu, {
+                losses: oneLoss,
+                logits: one,
+                labels: gpu.upload(labels.slice(b * rows, (b + 1) * rows)),
+                ...(own ? { weights: gpu.upload(modelRange(weights, b)) } : {}),
+              }, { T: rows, V, scale });
+              ranges.push([oneLoss, rows], [one, rows * V]);
+            }
+            const [gLoss, gGrad, ...alone] = await readAll(gpu, ranges);
+            for (let b = 0; b < B; b++) {
+              const [wLoss, wGrad] = [alone[2 * b]!, alone[2 * b + 1]!];
+              assertSameBits(gLoss!.subarray(b * rows, (b + 1) * rows), wLoss, `losses of ${b}`);
+              assertSameBits(
+                gGrad!.subarray(b * rows * V, (b + 1) * rows * V),
+                wGrad,
+                `dlogits of ${b}`,
+              );
+            }
+            // And the reference agrees with the batched kernel.
+            const ref = crossEntropyBackwardReference(logits, labels, {
+              T,
+              V,
+              scale,
+              models,
+              ...(weighted ? { weights } : {}),
+            });
+            assertClose(gGrad!, ref, { atol: 64 * F32_EPS, rtol: (V + 64) * F32_EPS }, "dlogits");
+          },
+        );
+      }
+    }
+
+    await t.step("models must cover T rows", async () => {
+      const b = gpu.buffer(4096);
+      await assert.rejects(
+        crossEntropyBackward(gpu, { losses: b, logits: b, labels: b }, { T: 10, V: 3 }, {
+          models: { count: 3, rows: 3, stride: 0 },
+        }),
+        RangeError,
+      );
+    });
+  } finally {
+    gpu.destroy();
+  }
+});

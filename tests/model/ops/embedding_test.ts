@@ -113,3 +113,111 @@ Deno.test("embedding kernels", async (t) => {
     gpu.destroy();
   }
 });
+
+/** Asserts two f32 arrays hold the same bits (not merely close values). */
+function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
+  }
+}
+
+// B models in one call (ModelRows) must give each model exactly the bits of a call of its own,
+// padding tokens (id 0, dx 0) included. Tables and their gradients sit `stride` elements apart,
+// behind a binding 256 bytes into its buffer (the gaps hold values no kernel may read or write).
+Deno.test("embedding kernels run many models per dispatch, bit-identical to one at a time", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    const B = 3;
+    const lead = 64; // elements before the binding: 256 bytes
+    for (const [rows, C, V] of [[7, 12, 11], [37, 13, 11], [70, 3, 5]] as const) {
+      const T = B * rows;
+      const stride = V * C + 20;
+      const label = `rows=${rows} C=${C} V=${V}`;
+      const span = (B - 1) * stride + V * C;
+      // Few distinct ids so table rows collect several tokens; one id outside the vocabulary.
+      const ids = randomInts(`emb/models/ids/${label}`, T, Math.min(V, 4));
+      ids[2 * rows + 1] = V;
+      ids.fill(0, 2 * rows - 3, 2 * rows); // model 1's last 3 tokens are padding
+      const dx = randomF32(`emb/models/dx/${label}`, T * C);
+      dx.fill(0, (2 * rows - 3) * C, 2 * rows * C);
+      const wte = randomF32(`emb/models/wte/${label}`, lead + span + 8);
+      const dwte0 = randomF32(`emb/models/dwte0/${label}`, lead + span + 8);
+      const models = { count: B, rows, stride };
+      const shape = { T, C, V };
+      const one = { T: rows, C, V };
+      const at = (data: Float32Array) => ({
+        buffer: gpu.upload(data),
+        offset: lead * 4,
+        size: span * 4,
+      });
+      const table = (data: Float32Array, b: number) =>
+        data.slice(lead + b * stride, lead + b * stride + V * C);
+
+      await t.step(`forward ${label}`, async () => {
+        const x = gpu.buffer(T * C * 4);
+        await embeddingForward(gpu, { x, ids: gpu.upload(ids), wte: at(wte) }, shape, { models });
+        const got = await readF32(gpu, x, T * C);
+        for (let b = 0; b < B; b++) {
+          const x1 = gpu.buffer(rows * C * 4);
+          const idsB = ids.slice(b * rows, (b + 1) * rows);
+          await embeddingForward(gpu, {
+            x: x1,
+            ids: gpu.upload(idsB),
+            wte: gpu.upload(table(wte, b)),
+          }, one);
+          const want = await readF32(gpu, x1, rows * C);
+          assertSameBits(got.subarray(b * rows * C, (b + 1) * rows * C), want, `x of model ${b}`);
+        }
+      });
+
+      await t.step(`backward ${label}`, async () => {
+        const dwte = at(dwte0);
+        await embeddingBackward(gpu, { dwte, ids: gpu.upload(ids), dx: gpu.upload(dx) }, shape, {
+          models,
+        });
+        const got = await readF32(gpu, dwte.buffer, lead + span + 8);
+        const untouched = new Float32Array(dwte0);
+        for (let b = 0; b < B; b++) {
+          const dwte1 = gpu.upload(table(dwte0, b));
+          await embeddingBackward(gpu, {
+            dwte: dwte1,
+            ids: gpu.upload(ids.slice(b * rows, (b + 1) * rows)),
+            dx: gpu.upload(dx.slice(b * rows * C, (b + 1) * rows * C)),
+          }, one);
+          const want = await readF32(gpu, dwte1, V * C);
+          const from = lead + b * stride;
+          assertSameBits(got.subarray(from, from + V * C), want, `dwte of model ${b}`);
+          untouched.set(want, from);
+        }
+        assertSameBits(got, untouched, "dwte buffer"); // nothing outside the models' tables
+      });
+    }
+
+    await t.step("models must cover T tokens and keep their dwte apart", async () => {
+      const b = gpu.buffer(4096);
+      await assert.rejects(
+        embeddingForward(gpu, { x: b, ids: b, wte: b }, { T: 10, C: 4, V: 3 }, {
+          models: { count: 3, rows: 3, stride: 12 },
+        }),
+        RangeError,
+      );
+      await assert.rejects(
+        embeddingBackward(gpu, { dwte: b, ids: b, dx: b }, { T: 9, C: 4, V: 3 }, {
+          models: { count: 2, rows: 3, stride: 12 },
+        }),
+        RangeError,
+      );
+      await assert.rejects(
+        embeddingBackward(gpu, { dwte: b, ids: b, dx: b }, { T: 9, C: 4, V: 3 }, {
+          models: { count: 3, rows: 3, stride: 11 },
+        }),
+        RangeError,
+      );
+    });
+  } finally {
+    gpu.destroy();
+  }
+});

@@ -180,6 +180,95 @@ Deno.test("matmul", async (t) => {
       }
     });
 
+    await t.step(
+      "several models per dispatch equal one product per model, bit for bit",
+      async () => {
+        // Three models: activations one model after another, each model's weight (W, or dW
+        // for dytx) `stride` values after the previous one's, as src/model/model_batch.ts lays
+        // them out. Row lengths that are not multiples of 4 occur only on activations (which are
+        // padded); weights keep theirs aligned. m = 3 exercises the few-row kernel.
+        const stream = new RandomStream(6, "matmul models");
+        const count = 3;
+        for (const gpu of [fast, portable]) {
+          for (const form of FORMS) {
+            for (const [m, n, k] of [[37, 20, 12], [3, 259, 16], [64, 96, 128], [40, 13, 36]]) {
+              if (form === "dytx" ? false : k! % 4 !== 0) continue;
+              const layout = matmulLayout({ form, m: m!, n: n!, k: k! });
+              const size = ([r, c]: readonly [number, number]) => r * c;
+              const weight = form === "dytx" ? layout.out : layout.b;
+              const stride = Math.ceil((size(weight) + 9) / 64) * 64;
+              const sizes = {
+                a: size(layout.a),
+                b: form === "dytx" ? size(layout.b) : stride,
+                out: form === "dytx" ? stride : size(layout.out),
+              };
+              const span = (key: "a" | "b" | "out", own: number) => (count - 1) * sizes[key] + own;
+              const a = randomArray(stream, span("a", size(layout.a)));
+              const b = randomArray(stream, span("b", size(layout.b)));
+              const old = randomArray(stream, span("out", size(layout.out)));
+              for (const accumulate of [false, true]) {
+                const shape: MatmulShape = { form, m: m!, n: n!, k: k!, accumulate, alpha: 0.75 };
+                const batched = gpu.upload(old);
+                const [aBuffer, bBuffer] = [gpu.upload(a), gpu.upload(b)];
+                await matmul(gpu, batched, aBuffer, bBuffer, {
+                  ...shape,
+                  models: { count, stride },
+                });
+                const got = new Float32Array(await gpu.read(batched), 0, old.length);
+                for (let model = 0; model < count; model++) {
+                  const part = (x: Float32Array, key: "a" | "b" | "out", own: number) =>
+                    x.slice(model * sizes[key], model * sizes[key] + own);
+                  const alone = gpu.upload(part(old, "out", size(layout.out)));
+                  const [aAlone, bAlone] = [
+                    gpu.upload(part(a, "a", size(layout.a))),
+                    gpu.upload(part(b, "b", size(layout.b))),
+                  ];
+                  await matmul(gpu, alone, aAlone, bAlone, shape);
+                  const want = new Float32Array(await gpu.read(alone), 0, size(layout.out));
+                  assert.deepEqual(
+                    part(got, "out", size(layout.out)),
+                    want,
+                    `${form} [${m}, ${n}, ${k}] accumulate ${accumulate}: model ${model}`,
+                  );
+                  for (const buffer of [alone, aAlone, bAlone]) buffer.destroy();
+                }
+                if (form === "dytx") {
+                  // Between the models' dW nothing is written.
+                  const gap = got.slice(size(layout.out), stride);
+                  assert.deepEqual(gap, old.slice(size(layout.out), stride));
+                }
+                for (const buffer of [batched, aBuffer, bBuffer]) buffer.destroy();
+              }
+            }
+          }
+        }
+        const x = fast.buffer(4096);
+        await assert.rejects(
+          () =>
+            matmul(fast, x, x, x, {
+              form: "xwt",
+              m: 2,
+              n: 3,
+              k: 6,
+              models: { count: 2, stride: 20 },
+            }),
+          /rows of 6 values \(not a multiple of 4\)/,
+        );
+        await assert.rejects(
+          () =>
+            matmul(fast, x, x, x, {
+              form: "xwt",
+              m: 2,
+              n: 3,
+              k: 4,
+              models: { count: 2, stride: 14 },
+            }),
+          /multiple of 4 values apart/,
+        );
+        x.destroy();
+      },
+    );
+
     await t.step("bindings with offsets and explicit sizes", async () => {
       const stream = new RandomStream(3, "matmul offsets");
       const [m, n, k] = [9, 13, 6];

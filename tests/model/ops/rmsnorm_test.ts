@@ -206,3 +206,131 @@ Deno.test("rmsnorm kernels keep eps on tiny and all-zero rows", async (t) => {
     gpu.destroy();
   }
 });
+
+/** Asserts two f32 arrays hold the same bits (not merely close values). */
+function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
+  }
+}
+
+// B models in one call (ModelRows) must give each model exactly the bits of a call of its own,
+// padding rows (dy = 0) included. Weights and their gradients sit `stride` elements apart, behind
+// a binding 256 bytes into its buffer (the gaps hold values no kernel may read or write).
+Deno.test("rmsnorm kernels run many models per dispatch, bit-identical to one at a time", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    const B = 3;
+    const lead = 64; // elements before the binding: 256 bytes
+    // C = 12, stride 32: the vec4 backward kernel; C = 13: the scalar one; C = 12, stride 33:
+    // the scalar one standing in for the vec4 one (the per-model calls run vec4). 70 rows: a
+    // model spans workgroups.
+    const cases = [[7, 12, 32], [37, 13, 33], [37, 12, 33], [7, 13, 36], [70, 16, 36]] as const;
+    for (const [rows, C, stride] of cases) {
+      const T = B * rows;
+      const eps = 1e-5;
+      const label = `rows=${rows} C=${C} stride=${stride}`;
+      const span = (B - 1) * stride + C;
+      const x = randomF32(`rms/models/x/${label}`, T * C, 2);
+      const w = randomF32(`rms/models/w/${label}`, lead + span + 8);
+      const dy = randomF32(`rms/models/dy/${label}`, T * C);
+      dy.fill(0, (rows + rows - 3) * C, 2 * rows * C); // model 1's last 3 rows are padding
+      const dx0 = randomF32(`rms/models/dx0/${label}`, T * C);
+      const dw0 = randomF32(`rms/models/dw0/${label}`, lead + span + 8);
+      const models = { count: B, rows, stride };
+      const at = (data: Float32Array) => ({
+        buffer: gpu.upload(data),
+        offset: lead * 4,
+        size: span * 4,
+      });
+      const modelW = (b: number) => w.slice(lead + b * stride, lead + b * stride + C);
+      const shape = { T, C, eps };
+      const one = { T: rows, C, eps };
+
+      let rstdAll: Float32Array | undefined;
+      await t.step(`forward ${label}`, async () => {
+        const y = gpu.buffer(T * C * 4), rstd = gpu.buffer(T * 4);
+        await rmsnormForward(gpu, { y, rstd, x: gpu.upload(x), w: at(w) }, shape, { models });
+        const [gy, gr] = await readAll(gpu, [[y, T * C], [rstd, T]]);
+        rstdAll = gr!;
+        for (let b = 0; b < B; b++) {
+          const y1 = gpu.buffer(rows * C * 4), r1 = gpu.buffer(rows * 4);
+          const xb = x.slice(b * rows * C, (b + 1) * rows * C);
+          await rmsnormForward(
+            gpu,
+            { y: y1, rstd: r1, x: gpu.upload(xb), w: gpu.upload(modelW(b)) },
+            one,
+          );
+          const [oy, or] = await readAll(gpu, [[y1, rows * C], [r1, rows]]);
+          assertSameBits(gy!.subarray(b * rows * C, (b + 1) * rows * C), oy!, `y of model ${b}`);
+          assertSameBits(gr!.subarray(b * rows, (b + 1) * rows), or!, `rstd of model ${b}`);
+        }
+      });
+
+      for (const accumulate of [false, true]) {
+        await t.step(`backward ${label} accumulate=${accumulate}`, async () => {
+          const rstd = rstdAll!;
+          const dx = gpu.upload(dx0);
+          const dw = at(dw0);
+          await rmsnormBackward(
+            gpu,
+            { dx, dw, dy: gpu.upload(dy), x: gpu.upload(x), w: at(w), rstd: gpu.upload(rstd) },
+            shape,
+            { accumulate, models },
+          );
+          const [gdx, gdw] = await readAll(gpu, [[dx, T * C], [dw.buffer, lead + span + 8]]);
+          const untouched = new Float32Array(dw0);
+          for (let b = 0; b < B; b++) {
+            const rowsOf = (a: Float32Array) => a.slice(b * rows * C, (b + 1) * rows * C);
+            const dx1 = gpu.upload(rowsOf(dx0));
+            const wAt = lead + b * stride;
+            const dw1 = gpu.upload(dw0.slice(wAt, wAt + C));
+            await rmsnormBackward(
+              gpu,
+              {
+                dx: dx1,
+                dw: dw1,
+                dy: gpu.upload(rowsOf(dy)),
+                x: gpu.upload(rowsOf(x)),
+                w: gpu.upload(modelW(b)),
+                rstd: gpu.upload(rstd.slice(b * rows, (b + 1) * rows)),
+              },
+              one,
+              { accumulate },
+            );
+            const [odx, odw] = await readAll(gpu, [[dx1, rows * C], [dw1, C]]);
+            assertSameBits(gdx!.subarray(b * rows * C, (b + 1) * rows * C), odx!, `dx of ${b}`);
+            assertSameBits(gdw!.subarray(wAt, wAt + C), odw!, `dw of model ${b}`);
+            untouched.set(odw!, wAt);
+          }
+          // Nothing outside the models' dw changed.
+          assertSameBits(gdw!, untouched, "dw buffer");
+        });
+      }
+    }
+
+    await t.step("models must cover T rows and keep their dw apart", async () => {
+      const b = gpu.buffer(4096);
+      const buffers = { dx: b, dw: b, dy: b, x: b, w: b, rstd: b };
+      await assert.rejects(
+        rmsnormForward(gpu, { y: b, rstd: b, x: b, w: b }, { T: 10, C: 4 }, {
+          models: { count: 3, rows: 3, stride: 8 },
+        }),
+        RangeError,
+      );
+      await assert.rejects(
+        rmsnormBackward(gpu, buffers, { T: 9, C: 4 }, { models: { count: 2, rows: 3, stride: 4 } }),
+        RangeError,
+      );
+      await assert.rejects(
+        rmsnormBackward(gpu, buffers, { T: 9, C: 4 }, { models: { count: 3, rows: 3, stride: 2 } }),
+        RangeError,
+      );
+    });
+  } finally {
+    gpu.destroy();
+  }
+});

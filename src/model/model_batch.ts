@@ -1,0 +1,365 @@
+/**
+ * Several models of one architecture trained together: every kernel of a
+ * training step runs once for all of them, the model index in its grid
+ * (src/model/ops/_common.ts `ModelRows`). On CPU adapters a dispatch costs
+ * tens of µs whatever its work, so small models train several times faster
+ * this way; the federated round offers the models for free (its sampled
+ * clients start from one global model and train independently).
+ *
+ * The models' parameters sit in one vector, {@linkcode ModelBatch.stride}
+ * elements apart (model b's tensor at b·stride past model 0's), and so do
+ * their gradients; a pass holds every model's row one after another, each
+ * padded to the longest (rounded up to a block of attention rows; padding
+ * tokens carry no loss and add exact zeros to every gradient). Each model's numbers are bit for bit those of its
+ * own {@linkcode Transformer} on the same sequences, because every kernel
+ * computes a model's share exactly as a lone pass does
+ * (tests/model/model_batch_test.ts).
+ *
+ * Training only, of the full model: no adapter, no KV cache, no attention
+ * biases.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/gpu.ts";
+import { GpuVector } from "../gpu/vector.ts";
+import { type Activations, allocateActivations, destroyActivations } from "./activations.ts";
+import { headDim, type ModelConfig, validateConfig } from "./config.ts";
+import {
+  type ParameterLayout,
+  parameterLayout,
+  TENSOR_ALIGNMENT,
+  type TensorView,
+} from "./layout.ts";
+import { crossEntropyMean } from "./ops/cross_entropy.ts";
+import { ropeTable } from "./ops/rope.ts";
+import { packSequences, type Sequence, type StepRow } from "./pack.ts";
+import { backward, forward, type PassContext, type Tensors } from "./passes.ts";
+import { checkSequence, segmentStarts } from "./transformer.ts";
+
+/** Loss slots per model (a step's sequences, over the steps between readbacks). */
+const SLOTS = 64;
+
+/**
+ * A model's rows in a pass come in multiples of this: the attention kernels
+ * share key loops over blocks of 8 (subgroups) or 16 (portable) queries,
+ * which must not span two models.
+ */
+const ROW_BLOCK = 16;
+
+/** `T` rounded up to a multiple of {@linkcode ROW_BLOCK}. */
+function blockRows(T: number): number {
+  return Math.ceil(T / ROW_BLOCK) * ROW_BLOCK;
+}
+
+/** Options of {@linkcode ModelBatch.create}. */
+export interface ModelBatchOptions {
+  /** Models B (at most {@linkcode ModelBatch.capacity}). */
+  readonly count: number;
+  /** Longest row a model's pass takes (its packed sequences). */
+  readonly maxTokens: number;
+}
+
+/**
+ * Why `config` cannot run as a batch of models, or null when it can.
+ *
+ * @example
+ * ```ts
+ * import { batchRefusal } from "./model_batch.ts";
+ * import { PRESETS } from "./presets.ts";
+ * console.log(batchRefusal(PRESETS.ci)); // null
+ * console.log(batchRefusal({ ...PRESETS.ci, intermediateSize: 90 })); // the intermediate size 90 is not a multiple of 4
+ * ```
+ */
+export function batchRefusal(config: ModelConfig): string | null {
+  if (config.attentionBias) return "attention biases are not batched";
+  for (
+    const [name, value] of [
+      ["hidden size", config.hiddenSize],
+      ["intermediate size", config.intermediateSize],
+      ["key/value width", config.numKvHeads * headDim(config)],
+    ] as const
+  ) {
+    // Weights are read as rows of vec4s in place (activations are padded instead).
+    if (value % 4 !== 0) return `the ${name} ${value} is not a multiple of 4`;
+  }
+  return null;
+}
+
+/**
+ * B models' parameters, gradients and activations on one GPU.
+ *
+ * @example
+ * ```ts
+ * import { ModelBatch } from "./model_batch.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "./presets.ts";
+ * const gpu = await Gpu.create();
+ * const batch = ModelBatch.create(gpu, PRESETS.ci, { count: 2, maxTokens: 8 });
+ * console.log(batch.count, batch.stride % 64); // 2 0
+ * batch.destroy();
+ * gpu.destroy();
+ * ```
+ */
+export class ModelBatch {
+  /** The GPU context. */
+  readonly gpu: Gpu;
+  /** The architecture every model shares. */
+  readonly config: ModelConfig;
+  /** One model's layout (one chunk). */
+  readonly layout: ParameterLayout;
+  /** Models B. */
+  readonly count: number;
+  /** Longest row of one model's pass. */
+  readonly maxTokens: number;
+  /** Elements from one model's parameters to the next's (a multiple of 64). */
+  readonly stride: number;
+  /** Every model's parameters, model b at b·stride. */
+  readonly params: GpuVector;
+  /** Every model's gradients, laid out like `params`. */
+  readonly grads: GpuVector;
+  readonly #activations: Activations;
+  readonly #rope: GPUBuffer;
+  readonly #results: GPUBuffer;
+
+  private constructor(
+    gpu: Gpu,
+    config: ModelConfig,
+    layout: ParameterLayout,
+    options: ModelBatchOptions,
+  ) {
+    this.gpu = gpu;
+    this.config = config;
+    this.layout = layout;
+    this.count = options.count;
+    this.maxTokens = options.maxTokens;
+    this.stride = Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
+    const length = this.count * this.stride;
+    const vector = { chunkElements: length };
+    this.params = GpuVector.create(gpu, length, { ...vector, label: "batch parameters" });
+    this.grads = GpuVector.create(gpu, length, { ...vector, label: "batch gradients" });
+    this.#activations = allocateActivations(gpu, config, this.count * blockRows(this.maxTokens));
+    this.#rope = ropeTable(gpu, {
+      headDim: headDim(config),
+      maxPositions: config.maxPositions,
+      theta: config.ropeTheta,
+    });
+    this.#results = gpu.buffer(this.count * SLOTS * 8, "batch losses");
+  }
+
+  /**
+   * How many models of `config` taking rows of `maxTokens` fit `gpu`'s
+   * bindings (parameters of all models in one, logits of all rows in
+   * one); 0 when the architecture cannot be batched ({@linkcode batchRefusal}).
+   */
+  static capacity(gpu: Gpu, config: ModelConfig, maxTokens: number): number {
+    if (batchRefusal(validateConfig(config))) return 0;
+    const binding = Math.min(gpu.info.maxStorageBufferBindingSize, gpu.info.maxBufferSize) / 4;
+    const layout = parameterLayout(config);
+    const stride = Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
+    const widest = Math.max(config.vocabSize, config.intermediateSize, config.hiddenSize);
+    return Math.max(
+      0,
+      Math.min(Math.floor(binding / stride), Math.floor(binding / (maxTokens * widest))),
+    );
+  }
+
+  /** Allocates B models of `config` (parameters zero until loaded). */
+  static create(gpu: Gpu, config: ModelConfig, options: ModelBatchOptions): ModelBatch {
+    const refusal = batchRefusal(validateConfig(config));
+    if (refusal) throw new TypeError(`Cannot batch models of this architecture: ${refusal}`);
+    const { count, maxTokens } = options;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > config.maxPositions) {
+      throw new RangeError(
+        `Cannot batch models for ${maxTokens} tokens: expected 1 … ${config.maxPositions}`,
+      );
+    }
+    const capacity = ModelBatch.capacity(gpu, config, maxTokens);
+    if (!Number.isInteger(count) || count < 1 || count > capacity) {
+      throw new RangeError(
+        `Cannot batch ${count} models: this device's bindings hold 1 … ${capacity} of them`,
+      );
+    }
+    return new ModelBatch(gpu, config, parameterLayout(config), options);
+  }
+
+  #checkModel(model: number, action: string): void {
+    if (!Number.isInteger(model) || model < 0 || model >= this.count) {
+      throw new RangeError(
+        `Cannot ${action} model ${model}: the batch holds 0 … ${this.count - 1}`,
+      );
+    }
+  }
+
+  #checkVector(vector: GpuVector, action: string): GPUBuffer {
+    if (vector.length !== this.layout.length || vector.chunks.length !== 1) {
+      throw new TypeError(
+        `Cannot ${action}: expected one model's vector of ${this.layout.length} values in one ` +
+          `chunk, got ${vector.length} in ${vector.chunks.length}`,
+      );
+    }
+    return vector.chunks[0]!.buffer;
+  }
+
+  /** Copies one model's parameters (laid out by `layout`) into model `model`, in the pending batch. */
+  load(model: number, from: GpuVector): void {
+    this.#checkModel(model, "load");
+    const source = this.#checkVector(from, "load a model");
+    const buffer = this.params.chunks[0]!.buffer;
+    this.gpu.copy(source, 0, buffer, model * this.stride * 4, this.layout.length * 4);
+  }
+
+  /** Copies model `model`'s parameters into `to` (one model's vector), in the pending batch. */
+  store(model: number, to: GpuVector): void {
+    this.#checkModel(model, "store");
+    const target = this.#checkVector(to, "store a model");
+    const buffer = this.params.chunks[0]!.buffer;
+    this.gpu.copy(buffer, model * this.stride * 4, target, 0, this.layout.length * 4);
+  }
+
+  /** Tensor views of model 0 whose bindings reach the same tensor of `count` models. */
+  #views(vector: GpuVector, count: number): Tensors {
+    const buffer = vector.chunks[0]!.buffer;
+    return new Map(
+      this.layout.tensors.map((t): [string, TensorView] => [
+        t.name,
+        {
+          ...t,
+          binding: {
+            buffer,
+            offset: t.offset * 4,
+            size: ((count - 1) * this.stride + t.numel) * 4,
+          },
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Records, for models 0 … n − 1 with n = `perModel.length`, the gradient
+   * of the mean loss over `perModel[b]` into model b's gradients (as
+   * {@linkcode Transformer.recordLossAndGrad} with packing), without
+   * reading back: sequence i of model b leaves its mean loss in model b's
+   * loss slot `firstSlot + i`. Every model takes the same number of
+   * sequences (one local step of each client).
+   */
+  async recordLossAndGrad(
+    perModel: readonly (readonly Sequence[])[],
+    firstSlot = 0,
+  ): Promise<void> {
+    const n = perModel.length;
+    if (n < 1 || n > this.count) {
+      throw new RangeError(`Cannot train ${n} models in a batch of ${this.count}`);
+    }
+    const sequences = perModel[0]!.length;
+    if (sequences < 1 || perModel.some((s) => s.length !== sequences)) {
+      throw new RangeError(
+        `Cannot take one step of ${perModel.map((s) => s.length).join(", ")} sequences: ` +
+          "every model takes the same number (at least one)",
+      );
+    }
+    if (firstSlot + sequences > SLOTS) {
+      throw new RangeError(
+        `Cannot keep ${firstSlot + sequences} losses per model: at most ${SLOTS}`,
+      );
+    }
+    for (const s of perModel) for (const q of s) checkSequence(q, this.config, this.maxTokens);
+    const rows = perModel.map((s) => packSequences(s, this.maxTokens));
+    const passes = Math.max(...rows.map((r) => r.length));
+    const params = this.#views(this.params, n);
+    const grads = this.#views(this.grads, n);
+    this.grads.clear();
+    for (let pass = 0; pass < passes; pass++) {
+      const mine = rows.map((r) => r[pass] ?? null);
+      const T = blockRows(Math.max(...mine.map((row) => row?.sequence.tokens.length ?? 1)));
+      const weighted = this.#upload(mine, T);
+      const context: PassContext = {
+        gpu: this.gpu,
+        config: this.config,
+        activations: this.#activations,
+        rope: this.#rope,
+        models: { count: n, rows: T, stride: this.stride },
+      };
+      await forward(context, params, n * T);
+      await backward(context, params, grads, n * T, 1 / sequences, weighted);
+      for (const [b, row] of mine.entries()) {
+        for (const m of row?.members ?? []) {
+          await this.#recordMean(b * SLOTS + firstSlot + m.index, b * T + m.first, m.length);
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes the models' rows of one pass, each padded to `T` tokens (id 0,
+   * no loss, a segment of its own); a model without a row this pass gets
+   * padding only. Returns whether loss weights are in use: then a model
+   * whose row is one plain sequence gets weight −1 (its own mean, as an
+   * unweighted pass takes).
+   */
+  #upload(rows: readonly (StepRow | null)[], T: number): boolean {
+    const n = rows.length;
+    const ids = new Int32Array(n * T);
+    const labels = new Int32Array(n * T).fill(-100);
+    const positions = new Int32Array(n * T);
+    const starts = new Int32Array(n * T);
+    const weights = new Float32Array(n * T).fill(-1);
+    const weighted = rows.some((row) => row?.weights);
+    for (const [b, row] of rows.entries()) {
+      const at = b * T;
+      const length = row?.sequence.tokens.length ?? 0;
+      if (row) {
+        const { sequence } = row;
+        ids.set(sequence.tokens, at);
+        labels.set(sequence.targets, at);
+        positions.set(sequence.positions ?? Int32Array.from({ length }, (_, t) => t), at);
+        starts.set(segmentStarts(sequence.segments, length).map((s) => s + at), at);
+        if (row.weights) weights.set(row.weights, at);
+      }
+      starts.fill(at + length, at + length, at + T);
+    }
+    const a = this.#activations;
+    this.gpu.write(a.ids, ids);
+    this.gpu.write(a.labels, labels);
+    this.gpu.write(a.positions, positions);
+    this.gpu.write(a.starts, starts);
+    if (weighted) this.gpu.write(a.weights, weights);
+    return weighted;
+  }
+
+  async #recordMean(slot: number, first: number, T: number): Promise<void> {
+    const a = this.#activations;
+    const scratch = a.delta; // ≥ 2 floats, free outside the backward pass
+    await crossEntropyMean(this.gpu, { result: scratch, losses: a.losses, labels: a.labels }, {
+      T,
+      first,
+    });
+    this.gpu.copy(scratch, 0, this.#results, slot * 8, 8);
+  }
+
+  /** Loss slots per model. */
+  get lossSlots(): number {
+    return SLOTS;
+  }
+
+  /** Models 0 … n − 1's losses in slots 0 … count − 1, as the recorded steps left them (one readback). */
+  async readStepLosses(n: number, count: number): Promise<number[][]> {
+    if (n < 1 || n > this.count || count < 0 || count > SLOTS) {
+      throw new RangeError(`Cannot read ${count} losses of ${n} models`);
+    }
+    const values = new Float32Array(await this.gpu.read(this.#results, 0, n * SLOTS * 8));
+    return Array.from(
+      { length: n },
+      (_, b) => Array.from({ length: count }, (_, i) => values[2 * (b * SLOTS + i)]!),
+    );
+  }
+
+  /** Frees every buffer; the batch cannot be used afterwards. */
+  destroy(): void {
+    this.params.destroy();
+    this.grads.destroy();
+    destroyActivations(this.#activations);
+    this.#rope.destroy();
+    this.#results.destroy();
+  }
+}
