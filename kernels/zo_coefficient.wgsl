@@ -23,12 +23,16 @@ struct Params {
   directions: u32, // b₂
   forward: u32,    // 1: forward difference, 0: central
   combine: u32,    // 1: fold the restore of the last perturbation into its update coefficient
-  _pad0: u32,
-  _pad1: u32,
+  coef_stride: u32,   // floats from one model's coefficients to the next's (several models)
+  record_stride: u32, // floats from one model's records to the next's
   eps: f32,        // ε
   lr: f32,         // η
   clip: f32,       // |g| bound (≤ 0: none)
   decay: f32,      // η·wd
+  loss_stride: u32,   // floats from one model's losses to the next's
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> coef: array<f32>;    // [4 + b₂ + 1]
@@ -41,36 +45,42 @@ fn finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-fn mean_of(first: u32) -> f32 {
+fn mean_of(base: u32, first: u32) -> f32 {
   var sum = 0.0;
   for (var i = 0u; i < p.samples; i++) {
-    sum += losses[2u * (p.step * p.evals + first + i)];
+    sum += losses[base + 2u * (p.step * p.evals + first + i)];
   }
   return sum / f32(p.samples);
 }
 
+// Workgroup m steps model m (one workgroup: one model), whose coefficients, records and losses
+// sit m strides past the first model's.
 @compute @workgroup_size(1)
-fn main() {
+fn main(@builtin(workgroup_id) wid: vec3u) {
+  let model = wid.x;
+  let c0 = model * p.coef_stride;
+  let r0 = model * p.record_stride;
+  let l0 = model * p.loss_stride;
   let b1 = p.samples;
   var taken = false;
   for (var j = 0u; j < p.directions; j++) {
     var g: f32;
     if (p.forward == 1u) {
-      g = (mean_of((1u + j) * b1) - mean_of(0u)) / p.eps;
+      g = (mean_of(l0, (1u + j) * b1) - mean_of(l0, 0u)) / p.eps;
     } else {
-      g = (mean_of(2u * j * b1) - mean_of((2u * j + 1u) * b1)) / (2.0 * p.eps);
+      g = (mean_of(l0, 2u * j * b1) - mean_of(l0, (2u * j + 1u) * b1)) / (2.0 * p.eps);
     }
     let ok = finite(g) && (p.clip <= 0.0 || abs(g) <= p.clip);
     let ge = select(0.0, g, ok);
     taken = taken || ok;
-    let r = 2u * (p.step * p.directions + j);
+    let r = r0 + 2u * (p.step * p.directions + j);
     records[r] = ge;
     records[r + 1u] = select(1.0, 0.0, ok);
-    coef[4u + j] = -p.lr * ge / f32(p.directions);
+    coef[c0 + 4u + j] = -p.lr * ge / f32(p.directions);
   }
   if (p.combine == 1u) {
-    let last = 4u + p.directions - 1u;
+    let last = c0 + 4u + p.directions - 1u;
     coef[last] = coef[last] + select(p.eps, -p.eps, p.forward == 1u);
   }
-  coef[4u + p.directions] = select(1.0, 1.0 - p.decay, taken);
+  coef[c0 + 4u + p.directions] = select(1.0, 1.0 - p.decay, taken);
 }

@@ -11,6 +11,12 @@
 // invocation's loops after 65535 iterations in total, and the GPL loop around Philox is too big
 // to be unrolled, so a lane runs (1 + GPL)·count iterations; the caller splits K into
 // dispatches of at most 8192 seeds (REPLAY_SEEDS_PER_DISPATCH).
+//
+// Several models (src/model/model_batch.ts, zeroth-order steps of a batch of clients): the chunk
+// holds the models one after another, model_granules granules apart (a multiple of GPL, so a
+// lane stays within one model), each with its own seeds and coefficients (key_stride and
+// coef_stride apart); a model's granules are numbered from its own start, so its directions are
+// those of a lone vector. One model: model_granules is 0xffffffff.
 
 override WG: u32 = 64;
 
@@ -23,6 +29,10 @@ struct Params {
   count: u32,       // seeds in this dispatch
   coef_base: u32,   // coefficient of seed seed_base + k is coef[coef_base + k]
   accumulate: u32,  // 1: x += Σ…, 0: x = Σ…
+  model_granules: u32, // granules from one model's start to the next's
+  key_stride: u32,     // seeds from one model's to the next's
+  coef_stride: u32,    // coefficients from one model's to the next's
+  model_n: u32,        // elements of one model (n with one model)
   _pad0: u32,
   _pad1: u32,
 }
@@ -47,15 +57,19 @@ fn main(
   if (first >= granules) {
     return;
   }
+  let model = first / p.model_granules;
+  let local = first % p.model_granules; // the lane's first granule within its model
+  let seed_base = p.seed_base + model * p.key_stride;
+  let coef_base = p.coef_base + model * p.coef_stride;
   var acc: array<vec4f, GPL>;
   for (var q = 0u; q < GPL; q++) {
     acc[q] = vec4f(0.0);
   }
   for (var k = 0u; k < p.count; k++) {
-    let key = keys[p.seed_base + k];
-    let c = coef[p.coef_base + k];
+    let key = keys[seed_base + k];
+    let c = coef[coef_base + k];
     for (var q = 0u; q < GPL; q++) {
-      let g = p.granule0 + first + q;
+      let g = p.granule0 + local + q;
       let w = philox4x32(vec4u(g, 0u, 0u, TAG_GAUSSIAN << 24u), key);
       acc[q] += c * gaussian4(w);
     }
@@ -64,8 +78,9 @@ fn main(
   for (var q = 0u; q < GPL; q++) {
     let g = first + q;
     if (g < granules) {
-      // Elements past n (the last granule's padding) stay 0.
-      let inside = vec4u(4u * g) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.n);
+      // Elements past the model's n (its last granule's padding, the gap to the next model)
+      // stay 0.
+      let inside = vec4u(4u * (local + q)) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.model_n);
       let old = select(vec4f(0.0), x[g], keep);
       x[g] = select(vec4f(0.0), old + acc[q], inside);
     }

@@ -15,8 +15,8 @@
  * computes a model's share exactly as a lone pass does
  * (tests/model/model_batch_test.ts).
  *
- * Training only, of the full model: no adapter, no KV cache, no attention
- * biases.
+ * Gradient steps and forward losses (zeroth-order steps) of the full model:
+ * no adapter, no KV cache, no attention biases.
  *
  * @module
  */
@@ -34,7 +34,7 @@ import {
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { packSequences, type Sequence, type StepRow } from "./pack.ts";
-import { backward, forward, type PassContext, type Tensors } from "./passes.ts";
+import { backward, forward, lossForward, type PassContext, type Tensors } from "./passes.ts";
 import { checkSequence, segmentStarts } from "./transformer.ts";
 
 /** Loss slots per model (a step's sequences, over the steps between readbacks). */
@@ -121,6 +121,8 @@ export class ModelBatch {
   readonly #activations: Activations;
   readonly #rope: GPUBuffer;
   readonly #results: GPUBuffer;
+  /** What {@linkcode ModelBatch.uploadEach} wrote last (training passes overwrite it). */
+  #uploaded: { models: number; rows: number } | null = null;
 
   private constructor(
     gpu: Gpu,
@@ -269,17 +271,12 @@ export class ModelBatch {
     const params = this.#views(this.params, n);
     const grads = this.#views(this.grads, n);
     this.grads.clear();
+    this.#uploaded = null;
     for (let pass = 0; pass < passes; pass++) {
       const mine = rows.map((r) => r[pass] ?? null);
       const T = blockRows(Math.max(...mine.map((row) => row?.sequence.tokens.length ?? 1)));
       const weighted = this.#upload(mine, T);
-      const context: PassContext = {
-        gpu: this.gpu,
-        config: this.config,
-        activations: this.#activations,
-        rope: this.#rope,
-        models: { count: n, rows: T, stride: this.stride },
-      };
+      const context = this.#context(n, T);
       await forward(context, params, n * T);
       await backward(context, params, grads, n * T, 1 / sequences, weighted);
       for (const [b, row] of mine.entries()) {
@@ -329,12 +326,66 @@ export class ModelBatch {
 
   async #recordMean(slot: number, first: number, T: number): Promise<void> {
     const a = this.#activations;
-    const scratch = a.delta; // ≥ 2 floats, free outside the backward pass
-    await crossEntropyMean(this.gpu, { result: scratch, losses: a.losses, labels: a.labels }, {
-      T,
-      first,
-    });
-    this.gpu.copy(scratch, 0, this.#results, slot * 8, 8);
+    await crossEntropyMean(
+      this.gpu,
+      { result: this.#results, losses: a.losses, labels: a.labels },
+      { T, first },
+      { resultFirst: 2 * slot },
+    );
+  }
+
+  /**
+   * Writes one sequence per model, models 0 … n − 1 with n =
+   * `sequences.length`, for {@linkcode ModelBatch.recordLosses} (forward
+   * passes only, e.g. zeroth-order steps); returns the rows per model.
+   */
+  uploadEach(sequences: readonly Sequence[]): number {
+    const n = sequences.length;
+    if (n < 1 || n > this.count) {
+      throw new RangeError(`Cannot evaluate ${n} models in a batch of ${this.count}`);
+    }
+    for (const q of sequences) checkSequence(q, this.config, this.maxTokens);
+    const rows = sequences.map((sequence) => ({
+      sequence,
+      members: [{ index: 0, first: 0, length: sequence.tokens.length }],
+      weights: null,
+    }));
+    const T = blockRows(Math.max(...sequences.map((q) => q.tokens.length)));
+    this.#upload(rows, T);
+    this.#uploaded = { models: n, rows: T };
+    return T;
+  }
+
+  /**
+   * Records the forward pass of what {@linkcode ModelBatch.uploadEach}
+   * wrote: model m's mean response-token loss and its count, as the pair
+   * of f32 at `into[2·(slot + m·slotStride)]`. No readback.
+   */
+  async recordLosses(into: GPUBuffer, slot: number, slotStride: number): Promise<void> {
+    const uploaded = this.#uploaded;
+    if (!uploaded) throw new TypeError("Cannot evaluate models before uploading their sequences");
+    const { models: n, rows: T } = uploaded;
+    const context = this.#context(n, T);
+    await forward(context, this.#views(this.params, n), n * T);
+    await lossForward(context, n * T);
+    const a = this.#activations;
+    await crossEntropyMean(
+      this.gpu,
+      { result: into, losses: a.losses, labels: a.labels },
+      { T },
+      { models: { count: n, rows: T, resultStride: 2 * slotStride }, resultFirst: 2 * slot },
+    );
+  }
+
+  /** The pass context of `n` models of `T` rows each. */
+  #context(n: number, T: number): PassContext {
+    return {
+      gpu: this.gpu,
+      config: this.config,
+      activations: this.#activations,
+      rope: this.#rope,
+      models: { count: n, rows: T, stride: this.stride },
+    };
   }
 
   /** Loss slots per model. */

@@ -374,12 +374,12 @@ export class Transformer {
 
   async #recordMean(slot: number, T: number, first = 0): Promise<void> {
     const a = this.activations;
-    const scratch = this.activations.delta; // [T, H] ≥ 2 floats, free outside the backward pass
-    await crossEntropyMean(this.gpu, { result: scratch, losses: a.losses, labels: a.labels }, {
-      T,
-      first,
-    });
-    this.gpu.copy(scratch, 0, this.#results, slot * 8, 8);
+    await crossEntropyMean(
+      this.gpu,
+      { result: this.#results, losses: a.losses, labels: a.labels },
+      { T, first },
+      { resultFirst: 2 * slot },
+    );
   }
 
   /** Mean response-token loss of each sequence (one readback for all). */

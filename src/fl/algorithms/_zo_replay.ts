@@ -41,6 +41,20 @@ export interface ReplayOptions {
   readonly coefBase?: number;
   /** Add to the target (default) or overwrite it. */
   readonly accumulate?: boolean;
+  /**
+   * Several models in the target's one chunk (src/model/model_batch.ts):
+   * `count` models of `length` elements, `stride` elements apart (a
+   * multiple of 16), model m with its own seeds from `seedBase + m·keyStride`
+   * and coefficients from `coefBase + m·coefStride`; each gets what a lone
+   * vector of `length` elements gets.
+   */
+  readonly models?: {
+    readonly count: number;
+    readonly length: number;
+    readonly stride: number;
+    readonly keyStride: number;
+    readonly coefStride: number;
+  };
 }
 
 /**
@@ -61,9 +75,25 @@ export async function replaySeeds(
   }
   const seedBase = options.seedBase ?? 0;
   const coefBase = options.coefBase ?? 0;
+  const models = options.models;
+  if (models) {
+    const { length, stride } = models;
+    if (
+      target.chunks.length !== 1 || stride % 16 !== 0 || length > stride ||
+      models.count * stride > target.length
+    ) {
+      throw new RangeError(
+        `Cannot replay seeds over ${models.count} models of ${length} elements ${stride} apart ` +
+          `in a vector of ${target.length} in ${target.chunks.length} chunks`,
+      );
+    }
+  }
+  const lastKey = models ? (models.count - 1) * models.keyStride : 0;
+  const lastCoef = models ? (models.count - 1) * models.coefStride : 0;
   if (
     !Number.isInteger(seedBase) || !Number.isInteger(coefBase) || seedBase < 0 || coefBase < 0 ||
-    (seedBase + count) * 8 > keys.size || (coefBase + count) * 4 > coefficients.size
+    (lastKey + seedBase + count) * 8 > keys.size ||
+    (lastCoef + coefBase + count) * 4 > coefficients.size
   ) {
     throw new RangeError(
       `Cannot replay seeds ${seedBase}…${seedBase + count} with coefficients from ${coefBase}: ` +
@@ -83,18 +113,24 @@ export async function replaySeeds(
     const n = Math.min(REPLAY_SEEDS_PER_DISPATCH, count - first);
     for (const chunk of target.chunks) {
       if (chunk.length === 0) continue;
-      const lanes = Math.ceil(Math.ceil(chunk.length / 4) / GRANULES_PER_LANE);
+      // With several models, only theirs (a batch may hold more than a step uses).
+      const elements = models ? models.count * models.stride : chunk.length;
+      const lanes = Math.ceil(Math.ceil(elements / 4) / GRANULES_PER_LANE);
       await gpu.dispatch({
         kernel: kernels.zoReplay,
         constants: { WG: LANES },
         storage: [chunk.buffer, coefficients, keys],
         uniform: new Uint32Array([
           chunk.start / 4,
-          chunk.length,
+          elements,
           seedBase + first,
           n,
           coefBase + first,
           accumulate ? 1 : 0,
+          models ? models.stride / 4 : 0xffffffff,
+          models?.keyStride ?? 0,
+          models?.coefStride ?? 0,
+          models ? models.length : chunk.length,
           0,
           0,
         ]),

@@ -32,6 +32,12 @@
  * between tensors included: the model never reads the gaps, so they only
  * change what the perturbation does to memory, not the loss.
  *
+ * {@linkcode ZoClients} steps a round's clients together where the model
+ * allows: a batch of models (src/model/model_batch.ts) whose every kernel —
+ * the forward passes, the seeded perturbations, the coefficients — runs
+ * once for all clients, each with its own seeds, data and scalars, and
+ * each with the numbers it gets alone.
+ *
  * @module
  */
 
@@ -40,6 +46,9 @@ import type { GpuVector } from "../../gpu/vector.ts";
 import { packUniform } from "../../gpu/uniform.ts";
 import { crossEntropyMean } from "../../model/ops/cross_entropy.ts";
 import { forward, lossForward } from "../../model/passes.ts";
+import type { Gpu } from "../../gpu/gpu.ts";
+import { batchRefusal, ModelBatch } from "../../model/model_batch.ts";
+import type { Tensors } from "../../model/passes.ts";
 import type { Sequence, Transformer } from "../../model/transformer.ts";
 import type { Seed } from "../../random/basis.ts";
 import type { RandomStream } from "../../random/stream.ts";
@@ -121,37 +130,122 @@ export function evaluationsPerStep(options: ZoStepOptions): number {
 }
 
 /**
- * Records zeroth-order iterations on a model's trainable vector without
- * reading anything back (see the module doc).
+ * What zeroth-order steps run on: one model, or a batch of models stepped
+ * together (src/model/model_batch.ts), each with its own seeds and data.
+ */
+interface ZoModels {
+  readonly gpu: Gpu;
+  /** Models stepped together. */
+  readonly count: number;
+  /** Their trainable vector. */
+  readonly vector: GpuVector;
+  /** Elements of one model, and from one model's to the next's (0 with one model). */
+  readonly length: number;
+  readonly stride: number;
+  /** Tensor views of model 0 (weight decay scales each model's tensors). */
+  readonly views: Tensors;
+  /** Writes one sequence per model. */
+  upload(sequences: readonly Sequence[]): void;
+  /** Model m's mean loss on its uploaded sequence into (mean, count) pair `slot + m·slotStride` of `into`. */
+  evaluate(into: GPUBuffer, slot: number, slotStride: number): Promise<void>;
+}
+
+/** One model's trainable vector and passes. */
+function singleModel(model: Transformer): ZoModels {
+  const vector = model.trainable.params.vector;
+  let rows = 0;
+  return {
+    gpu: model.gpu,
+    count: 1,
+    vector,
+    length: vector.length,
+    stride: 0,
+    views: model.params.views,
+    upload: (sequences) => {
+      rows = model.upload(sequences[0]!);
+    },
+    evaluate: async (into, slot) => {
+      const a = model.activations;
+      await forward(model.context, model.params.views, rows);
+      await lossForward(model.context, rows);
+      await crossEntropyMean(
+        model.gpu,
+        { result: into, losses: a.losses, labels: a.labels },
+        { T: rows },
+        { resultFirst: 2 * slot },
+      );
+    },
+  };
+}
+
+/** Models 0 … count − 1 of a batch. */
+function batchModels(batch: ModelBatch, count: number): ZoModels {
+  return {
+    gpu: batch.gpu,
+    count,
+    vector: batch.params,
+    length: batch.layout.length,
+    stride: batch.stride,
+    views: new Map(
+      batch.layout.tensors.map((
+        t,
+      ) => [t.name, {
+        ...t,
+        binding: {
+          buffer: batch.params.chunks[0]!.buffer,
+          offset: t.offset * 4,
+          size: t.numel * 4,
+        },
+      }]),
+    ),
+    upload: (sequences) => {
+      batch.uploadEach(sequences);
+    },
+    evaluate: (into, slot, slotStride) => batch.recordLosses(into, slot, slotStride),
+  };
+}
+
+/**
+ * Records zeroth-order iterations on a model's trainable vector — or on
+ * several models of a batch at once, each with its own seeds and data and
+ * the numbers it would get alone — without reading anything back (see the
+ * module doc).
  */
 export class ZoStepper {
-  /** The model whose trainable vector is stepped. */
-  readonly model: Transformer;
   /** The settings. */
   readonly options: ZoStepOptions;
-  readonly #vector: GpuVector;
+  readonly #models: ZoModels;
   readonly #keys: GPUBuffer;
   readonly #coef: GPUBuffer;
   readonly #losses: GPUBuffer;
   readonly #records: GPUBuffer;
   readonly #evals: number;
+  /** Per model: seeds, coefficient slots, evaluation pairs and records. */
+  readonly #strides: { keys: number; coef: number; losses: number; records: number };
   #recorded = 0;
 
-  private constructor(model: Transformer, options: ZoStepOptions) {
-    this.model = model;
+  private constructor(models: ZoModels, options: ZoStepOptions) {
     this.options = options;
-    const gpu = model.gpu;
-    this.#vector = model.trainable.params.vector;
-    this.#keys = gpu.buffer(8 * options.steps * options.directions, "zo seed keys");
-    const eps = Math.fround(options.eps);
+    this.#models = models;
+    const { gpu, count } = models;
     const slots = CONSTANT_SLOTS + options.directions + 1;
-    const constants = new Float32Array(slots);
-    constants.set([eps, -2 * eps, -eps, 0]);
-    constants[slots - 1] = 1;
-    this.#coef = gpu.upload(constants, "zo coefficients");
     this.#evals = evaluationsPerStep(options);
-    this.#losses = gpu.buffer(8 * options.steps * this.#evals, "zo losses");
-    this.#records = gpu.buffer(8 * options.steps * options.directions, "zo records");
+    this.#strides = {
+      keys: options.steps * options.directions,
+      coef: slots,
+      losses: options.steps * this.#evals,
+      records: options.steps * options.directions,
+    };
+    this.#keys = gpu.buffer(8 * count * this.#strides.keys, "zo seed keys");
+    const eps = Math.fround(options.eps);
+    const constants = new Float32Array(count * slots);
+    for (let m = 0; m < count; m++) {
+      constants.set([eps, -2 * eps, -eps, 0], m * slots);
+      constants[m * slots + slots - 1] = 1;
+    }
+    this.#coef = gpu.upload(constants, "zo coefficients");
+    this.#losses = gpu.buffer(8 * count * this.#strides.losses, "zo losses");
+    this.#records = gpu.buffer(8 * count * this.#strides.records, "zo records");
   }
 
   /** Checks `options` and allocates the buffers for `model`'s trainable vector. */
@@ -162,41 +256,70 @@ export class ZoStepper {
         `Cannot run zeroth-order steps on "${model.train}": the baselines tune the full model`,
       );
     }
-    return new ZoStepper(model, options);
+    return new ZoStepper(singleModel(model), options);
   }
 
-  /** Evaluation `e` of the current iteration on sample `i` (already uploaded, T rows). */
-  async #evaluate(slot: number, rows: number): Promise<void> {
-    const model = this.model;
-    const gpu = model.gpu;
-    const a = model.activations;
-    await forward(model.context, model.params.views, rows);
-    await lossForward(model.context, rows);
-    // activations.delta is free outside the backward pass (Transformer uses it the same way).
-    await crossEntropyMean(gpu, { result: a.delta, losses: a.losses, labels: a.labels }, {
-      T: rows,
-    });
-    gpu.copy(a.delta, 0, this.#losses, 8 * slot, 8);
+  /** Checks `options` and allocates the buffers for models 0 … count − 1 of `batch`. */
+  static forBatch(batch: ModelBatch, count: number, options: ZoStepOptions): ZoStepper {
+    validateZoOptions("create a zeroth-order stepper", options);
+    if (!Number.isInteger(count) || count < 1 || count > batch.count) {
+      throw new RangeError(`Cannot step ${count} models of a batch of ${batch.count}`);
+    }
+    return new ZoStepper(batchModels(batch, count), options);
   }
 
-  /** w += coef[slot]·z_j, z_j the direction of this iteration's seed j. */
+  /** Models stepped together. */
+  get count(): number {
+    return this.#models.count;
+  }
+
+  /** w += coef[slot]·z_j for every model, z_j the direction of its seed j of this iteration. */
   async #perturb(j: number, slot: number): Promise<void> {
+    const { vector, count, length, stride } = this.#models;
     const seedBase = this.#recorded * this.options.directions + j;
-    await replaySeeds(this.#vector, this.#keys, this.#coef, 1, { seedBase, coefBase: slot });
+    const s = this.#strides;
+    await replaySeeds(vector, this.#keys, this.#coef, 1, {
+      seedBase,
+      coefBase: slot,
+      ...(stride > 0
+        ? { models: { count, length, stride, keyStride: s.keys, coefStride: s.coef } }
+        : {}),
+    });
   }
 
   /**
    * Records iteration number {@linkcode ZoStepper.recorded} (0-based since
-   * the last read): one direction per seed in `seeds` (b₂ of them), on the
-   * b₁ `sequences`.
+   * the last read) of one model: one direction per seed in `seeds` (b₂ of
+   * them), on the b₁ `sequences`.
    */
-  async record(seeds: readonly Seed[], sequences: readonly Sequence[]): Promise<void> {
+  record(seeds: readonly Seed[], sequences: readonly Sequence[]): Promise<void> {
+    return this.recordEach([seeds], [sequences]);
+  }
+
+  /**
+   * Records iteration number {@linkcode ZoStepper.recorded} of every model:
+   * model m's b₂ directions from `seeds[m]`, on its b₁ `sequences[m]`.
+   */
+  async recordEach(
+    seeds: readonly (readonly Seed[])[],
+    sequences: readonly (readonly Sequence[])[],
+  ): Promise<void> {
     const { samples: b1, directions: b2, difference, weightDecay } = this.options;
-    if (seeds.length !== b2 || sequences.length !== b1) {
+    const models = this.#models;
+    const n = models.count;
+    if (seeds.length !== n || sequences.length !== n) {
       throw new TypeError(
-        `Cannot record a zeroth-order step with ${seeds.length} seeds and ${sequences.length} ` +
-          `sequences: expected ${b2} and ${b1}`,
+        `Cannot record a zeroth-order step of ${n} models with ${seeds.length} seed lists and ` +
+          `${sequences.length} sequence lists`,
       );
+    }
+    for (let m = 0; m < n; m++) {
+      if (seeds[m]!.length !== b2 || sequences[m]!.length !== b1) {
+        throw new TypeError(
+          `Cannot record a zeroth-order step with ${seeds[m]!.length} seeds and ` +
+            `${sequences[m]!.length} sequences: expected ${b2} and ${b1}`,
+        );
+      }
     }
     const t = this.#recorded;
     if (t >= this.options.steps) {
@@ -205,14 +328,21 @@ export class ZoStepper {
       );
     }
     const base = t * this.#evals;
-    this.model.gpu.write(this.#keys, seedKeys(seeds).subarray(0, 2 * b2), 8 * t * b2);
+    const s = this.#strides;
+    for (let m = 0; m < n; m++) {
+      models.gpu.write(
+        this.#keys,
+        seedKeys(seeds[m]!).subarray(0, 2 * b2),
+        8 * (m * s.keys + t * b2),
+      );
+    }
+    const sample = (i: number) => sequences.map((mine) => mine[i]!);
     // One sample: upload once per iteration; several: before each evaluation.
-    const rows = sequences.map(() => 0);
-    if (b1 === 1) rows[0] = this.model.upload(sequences[0]!);
+    if (b1 === 1) models.upload(sample(0));
     const evaluateAll = async (first: number) => {
       for (let i = 0; i < b1; i++) {
-        if (b1 > 1) rows[i] = this.model.upload(sequences[i]!);
-        await this.#evaluate(base + first + i, rows[i]!);
+        if (b1 > 1) models.upload(sample(i));
+        await models.evaluate(this.#losses, base + first + i, s.losses);
       }
     };
     if (difference === "central") {
@@ -232,7 +362,7 @@ export class ZoStepper {
       }
     }
     const combine = weightDecay === 0;
-    await this.model.gpu.dispatch({
+    await models.gpu.dispatch({
       kernel: kernels.zoCoefficient,
       storage: [this.#coef, this.#records, this.#losses],
       uniform: packUniform([
@@ -242,14 +372,15 @@ export class ZoStepper {
         ["u", b2],
         ["u", difference === "forward" ? 1 : 0],
         ["u", combine ? 1 : 0],
-        ["u", 0],
-        ["u", 0],
+        ["u", s.coef],
+        ["u", 2 * s.records],
         ["f", this.options.eps],
         ["f", this.options.lr],
         ["f", this.options.gradClip],
         ["f", this.options.lr * weightDecay],
+        ["u", 2 * s.losses],
       ]),
-      workgroups: 1,
+      workgroups: n,
     });
     if (!combine) {
       await this.#perturb(b2 - 1, difference === "central" ? 0 : 2);
@@ -259,23 +390,30 @@ export class ZoStepper {
     this.#recorded++;
   }
 
-  /** w ← f·w on every tensor but the norms, f = 1 − η·wd from the coefficient buffer. */
+  /** w ← f·w on every tensor but the norms of every model, f = 1 − η·wd from its coefficients. */
   async #decay(): Promise<void> {
-    const slot = CONSTANT_SLOTS + this.options.directions;
-    for (const view of this.model.params.views.values()) {
-      if (view.kind === "norm" || view.kind === "bias") continue;
-      const n4 = Math.ceil(view.numel / 4);
-      const { perLane, workgroups } = laneLayout(n4);
-      await this.model.gpu.dispatch({
-        kernel: kernels.zoScale,
-        constants: { WG: LANES_PER_WORKGROUP },
-        storage: [
-          { buffer: view.binding.buffer, offset: view.binding.offset, size: n4 * 16 },
-          this.#coef,
-        ],
-        uniform: new Uint32Array([n4, perLane, slot, 0]),
-        workgroups,
-      });
+    const { gpu, views, count, stride } = this.#models;
+    for (let m = 0; m < count; m++) {
+      const slot = m * this.#strides.coef + CONSTANT_SLOTS + this.options.directions;
+      for (const view of views.values()) {
+        if (view.kind === "norm" || view.kind === "bias") continue;
+        const n4 = Math.ceil(view.numel / 4);
+        const { perLane, workgroups } = laneLayout(n4);
+        await gpu.dispatch({
+          kernel: kernels.zoScale,
+          constants: { WG: LANES_PER_WORKGROUP },
+          storage: [
+            {
+              buffer: view.binding.buffer,
+              offset: view.binding.offset + 4 * m * stride,
+              size: n4 * 16,
+            },
+            this.#coef,
+          ],
+          uniform: new Uint32Array([n4, perLane, slot, 0]),
+          workgroups,
+        });
+      }
     }
   }
 
@@ -286,35 +424,50 @@ export class ZoStepper {
 
   /** Reads the scalars of the iterations since the last read (one readback) and starts over. */
   async read(): Promise<ZoRecords> {
+    return (await this.readEach())[0]!;
+  }
+
+  /** Each model's scalars of the iterations since the last read (one readback for all). */
+  async readEach(): Promise<ZoRecords[]> {
     const count = this.#recorded;
     this.#recorded = 0;
     const { directions: b2, samples: b1, difference } = this.options;
+    const n = this.#models.count;
     if (count === 0) {
-      return { losses: new Float64Array(0), g: new Float32Array(0), skipped: new Uint8Array(0) };
+      return Array.from({ length: n }, () => ({
+        losses: new Float64Array(0),
+        g: new Float32Array(0),
+        skipped: new Uint8Array(0),
+      }));
     }
-    const [lossBytes, recordBytes] = await this.model.gpu.readMany([
-      { buffer: this.#losses, size: 8 * count * this.#evals },
-      { buffer: this.#records, size: 8 * count * b2 },
+    const s = this.#strides;
+    const [lossBytes, recordBytes] = await this.#models.gpu.readMany([
+      { buffer: this.#losses, size: 8 * n * s.losses },
+      { buffer: this.#records, size: 8 * n * s.records },
     ]);
-    const pairs = new Float32Array(lossBytes!);
-    const records = new Float32Array(recordBytes!);
-    const losses = new Float64Array(count);
+    const allPairs = new Float32Array(lossBytes!);
+    const allRecords = new Float32Array(recordBytes!);
     const used = difference === "central" ? this.#evals : b1;
-    for (let t = 0; t < count; t++) {
-      let sum = 0;
-      for (let e = 0; e < used; e++) sum += pairs[2 * (t * this.#evals + e)]!;
-      losses[t] = Number.isFinite(sum) ? sum / used : NaN;
-    }
-    const g = new Float32Array(count * b2);
-    const skipped = new Uint8Array(count * b2);
-    for (let r = 0; r < count * b2; r++) {
-      g[r] = records[2 * r]!;
-      skipped[r] = records[2 * r + 1]! === 0 ? 0 : 1;
-    }
-    return { losses, g, skipped };
+    return Array.from({ length: n }, (_, m) => {
+      const pairs = allPairs.subarray(2 * m * s.losses);
+      const records = allRecords.subarray(2 * m * s.records);
+      const losses = new Float64Array(count);
+      for (let t = 0; t < count; t++) {
+        let sum = 0;
+        for (let e = 0; e < used; e++) sum += pairs[2 * (t * this.#evals + e)]!;
+        losses[t] = Number.isFinite(sum) ? sum / used : NaN;
+      }
+      const g = new Float32Array(count * b2);
+      const skipped = new Uint8Array(count * b2);
+      for (let r = 0; r < count * b2; r++) {
+        g[r] = records[2 * r]!;
+        skipped[r] = records[2 * r + 1]! === 0 ? 0 : 1;
+      }
+      return { losses, g, skipped };
+    });
   }
 
-  /** Frees the GPU buffers (not the model). */
+  /** Frees the GPU buffers (not the models). */
   destroy(): void {
     for (const b of [this.#coef, this.#losses, this.#records, this.#keys]) b.destroy();
   }
@@ -403,4 +556,144 @@ export function dataOrder(stream: RandomStream, n: number, count: number): numbe
   const all = Array.from({ length: n }, (_, i) => i);
   while (order.length < count) order.push(...stream.shuffle(all));
   return order.slice(0, count);
+}
+
+/** One client's zeroth-order iterations: per step, its b₂ seeds and its b₁ sequences. */
+export interface ZoClientPlan {
+  readonly seeds: readonly (readonly Seed[])[];
+  readonly sequences: readonly (readonly Sequence[])[];
+}
+
+/**
+ * The zeroth-order client work of FedKSeed and FedZO: each client's
+ * iterations from the round's model, as one batch of models
+ * (src/model/model_batch.ts: one dispatch per kernel for all, one readback)
+ * where the model allows, one client after another otherwise; each client
+ * gets the same numbers either way.
+ *
+ * @example
+ * ```ts
+ * import { ZoClients } from "./_zo_step.ts";
+ * import { Gpu } from "../../gpu/gpu.ts";
+ * import { PRESETS } from "../../model/presets.ts";
+ * import { Transformer } from "../../model/transformer.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
+ * const options = {
+ *   eps: 1e-3, lr: 1e-4, weightDecay: 0, gradClip: 0, difference: "central" as const,
+ *   samples: 1, directions: 1, steps: 1,
+ * };
+ * const clients = new ZoClients(model, options);
+ * const sequence = { tokens: new Int32Array([256, 72, 105]), targets: new Int32Array([72, 105, 257]) };
+ * const plan = { seeds: [[7]], sequences: [[sequence]] };
+ * const records = await clients.run(model.trainable.params.vector.like("w"), [plan, plan]);
+ * console.log(records.length, records[0]!.g[0] === records[1]!.g[0]); // 2 true
+ * clients.destroy();
+ * gpu.destroy();
+ * ```
+ */
+export class ZoClients {
+  readonly #model: Transformer;
+  readonly #options: ZoStepOptions;
+  readonly #single: ZoStepper;
+  #batch: ModelBatch | null = null;
+  #batchStepper: ZoStepper | null = null;
+
+  readonly #batched: boolean;
+
+  /**
+   * Steps on `model`'s trainable vector with `options` (`steps`: each
+   * client's iterations); `batch: false` keeps to one client at a time.
+   */
+  constructor(model: Transformer, options: ZoStepOptions, settings: { batch?: boolean } = {}) {
+    this.#model = model;
+    this.#options = options;
+    this.#single = ZoStepper.create(model, options);
+    this.#batched = settings.batch ?? true;
+  }
+
+  /**
+   * Runs every client's plan from `from` and returns its records, in
+   * order; `finish(i, params)` sees client i's trained parameters (in the
+   * model's trainable vector) before the next client's are there.
+   */
+  async run(
+    from: GpuVector,
+    plans: readonly ZoClientPlan[],
+    finish?: (client: number, params: GpuVector) => Promise<void>,
+  ): Promise<ZoRecords[]> {
+    const params = this.#model.trainable.params.vector;
+    const records: ZoRecords[] = [];
+    const capacity = plans.length > 1 ? this.#capacity() : 0;
+    if (capacity < 2) {
+      for (const [i, plan] of plans.entries()) {
+        from.copyTo(params);
+        for (let t = 0; t < plan.seeds.length; t++) {
+          await this.#single.record(plan.seeds[t]!, plan.sequences[t]!);
+        }
+        records.push(await this.#single.read());
+        await finish?.(i, params);
+      }
+      return records;
+    }
+    for (let first = 0; first < plans.length; first += capacity) {
+      const part = plans.slice(first, first + capacity);
+      const { batch, stepper } = this.#batchFor(part.length);
+      part.forEach((_, b) => batch.load(b, from));
+      const steps = part[0]!.seeds.length;
+      if (part.some((p) => p.seeds.length !== steps || p.sequences.length !== steps)) {
+        throw new RangeError("Cannot step clients taking different numbers of iterations together");
+      }
+      for (let t = 0; t < steps; t++) {
+        await stepper.recordEach(part.map((p) => p.seeds[t]!), part.map((p) => p.sequences[t]!));
+      }
+      records.push(...await stepper.readEach());
+      for (let b = 0; b < part.length; b++) {
+        if (!finish) break;
+        batch.store(b, params);
+        await finish(first + b, params);
+      }
+    }
+    return records;
+  }
+
+  /** Clients one batch takes (0: the model cannot be batched). */
+  #capacity(): number {
+    const model = this.#model;
+    if (
+      !this.#batched || model.train !== "full" || model.adapter ||
+      model.trainable.params.vector.chunks.length !== 1 || batchRefusal(model.config)
+    ) {
+      return 0;
+    }
+    return ModelBatch.capacity(model.gpu, model.config, model.maxTokens);
+  }
+
+  /** A batch holding at least `n` models, and a stepper of exactly `n`. */
+  #batchFor(n: number): { batch: ModelBatch; stepper: ZoStepper } {
+    const model = this.#model;
+    if (!this.#batch || this.#batch.count < n) {
+      this.#batch?.destroy();
+      this.#batchStepper?.destroy();
+      this.#batchStepper = null;
+      this.#batch = ModelBatch.create(model.gpu, model.config, {
+        count: n,
+        maxTokens: model.maxTokens,
+      });
+    }
+    if (!this.#batchStepper || this.#batchStepper.count !== n) {
+      this.#batchStepper?.destroy();
+      this.#batchStepper = ZoStepper.forBatch(this.#batch, n, this.#options);
+    }
+    return { batch: this.#batch, stepper: this.#batchStepper };
+  }
+
+  /** Frees the steppers and the batch. */
+  destroy(): void {
+    this.#single.destroy();
+    this.#batchStepper?.destroy();
+    this.#batch?.destroy();
+    this.#batchStepper = null;
+    this.#batch = null;
+  }
 }

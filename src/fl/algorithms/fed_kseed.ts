@@ -61,7 +61,7 @@ import { type AlgorithmProperties, FEDKSEED } from "./properties.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import { drawIndex, seedProbabilities } from "./_kseed_sampling.ts";
 import { replaySeeds, seedKeys } from "./_zo_replay.ts";
-import { dataOrder, validateZoOptions, type ZoStepOptions, ZoStepper } from "./_zo_step.ts";
+import { dataOrder, validateZoOptions, ZoClients, type ZoStepOptions } from "./_zo_step.ts";
 
 export { seedProbabilities } from "./_kseed_sampling.ts";
 
@@ -179,7 +179,8 @@ function stepOptions(s: FedKSeedSettings): ZoStepOptions {
 
 interface GpuState {
   readonly model: Transformer;
-  readonly stepper: ZoStepper;
+  /** The clients' zeroth-order steps. */
+  readonly clients: ZoClients;
   /** w₀, which the server rebuilds from. */
   readonly initial: GpuVector;
   /** The candidates' Philox keys. */
@@ -298,7 +299,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     model.trainable.params.vector.copyTo(initial);
     this.#gpu = {
       model,
-      stepper: ZoStepper.create(model, stepOptions(this.options)),
+      clients: new ZoClients(model, stepOptions(this.options)),
       initial,
       keys: gpu.upload(seedKeys(this.#candidates), "fedkseed keys"),
       coefficients: gpu.buffer(4 * this.options.K, "fedkseed pool coefficients"),
@@ -335,15 +336,13 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
    * uploads its K accumulated scalars.
    */
   async train(work: ClientWork): Promise<ClientOutcome<KSeedUpload>[]> {
-    const { stepper } = this.#state(work.model);
+    const { clients } = this.#state(work.model);
     const { K, steps } = this.options;
     const candidates = this.#candidates;
-    const vector = work.model.trainable.params.vector;
     const cdf = this.#cdf();
     if (work.round !== this.#lastRound) this.#last = [];
     this.#lastRound = work.round;
-    const outcomes: ClientOutcome<KSeedUpload>[] = [];
-    for (const client of work.clients) {
+    const plans = work.clients.map((client) => {
       const seedStream = work.stream(`client=${client.id}/seeds`);
       const seedIndices = Array.from(
         { length: steps },
@@ -354,11 +353,17 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         client.sequences.length,
         steps,
       );
-      work.global.copyTo(vector);
-      for (let t = 0; t < steps; t++) {
-        await stepper.record([candidates[seedIndices[t]!]!], [client.sequences[order[t]!]!]);
-      }
-      const result = await stepper.read();
+      return {
+        seedIndices,
+        order,
+        seeds: seedIndices.map((s) => [candidates[s]!]),
+        sequences: order.map((i) => [client.sequences[i]!]),
+      };
+    });
+    const results = await clients.run(work.global, plans);
+    return work.clients.map((client, c) => {
+      const { seedIndices, order } = plans[c]!;
+      const result = results[c]!;
       const accumulator = new Float64Array(K);
       const touched = new Set<number>();
       let skippedSteps = 0;
@@ -380,13 +385,12 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         dropped,
       });
       const finite = Array.from(result.losses).filter(Number.isFinite);
-      outcomes.push({
+      return {
         upload: dropped ? null : { accumulator, seedIndices, g: result.g, skipped: result.skipped },
         loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
         extra: { nonzeros: touched.size, skippedSteps },
-      });
-    }
-    return outcomes;
+      };
+    });
   }
 
   /**
@@ -500,7 +504,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
   destroy(): void {
     const s = this.#gpu;
     if (!s) return;
-    s.stepper.destroy();
+    s.clients.destroy();
     s.initial.destroy();
     s.keys.destroy();
     s.coefficients.destroy();

@@ -51,8 +51,8 @@ import {
   dataOrder,
   type FiniteDifference,
   validateZoOptions,
+  ZoClients,
   type ZoStepOptions,
-  ZoStepper,
 } from "./_zo_step.ts";
 
 export type { FiniteDifference } from "./_zo_step.ts";
@@ -119,7 +119,7 @@ function stepOptions(s: FedZoSettings): ZoStepOptions {
 
 interface GpuState {
   readonly model: Transformer;
-  readonly stepper: ZoStepper;
+  readonly clients: ZoClients;
   readonly slots: UpdateSlots;
 }
 
@@ -175,7 +175,7 @@ export class FedZo extends ModelAveraging {
     const params = model.trainable.params;
     this.#gpu = {
       model,
-      stepper: ZoStepper.create(model, stepOptions(this.options)),
+      clients: new ZoClients(model, stepOptions(this.options)),
       slots: new UpdateSlots(params.vector),
     };
     this.server = new ModelAverage(params.vector, params.layout.numParameters, 1);
@@ -193,13 +193,11 @@ export class FedZo extends ModelAveraging {
 
   /** Local ZO iterations on every client from w; upload Δ_i = w − w_i. */
   async train(work: ClientWork): Promise<ClientOutcome<ModelUpdate>[]> {
-    const { stepper, slots } = this.#state(work.model);
+    const { clients, slots } = this.#state(work.model);
     const { steps, samples, directions, lr } = this.options;
-    const vector = work.model.trainable.params.vector;
     if (work.round !== this.#lastRound) this.#last = [];
     this.#lastRound = work.round;
-    const outcomes: ClientOutcome<ModelUpdate>[] = [];
-    for (const [slot, client] of work.clients.entries()) {
+    const plans = work.clients.map((client) => {
       const seedStream = work.stream(`client=${client.id}/directions`);
       const seeds = Array.from(
         { length: steps },
@@ -215,18 +213,21 @@ export class FedZo extends ModelAveraging {
         steps * samples,
       );
       const order = seeds.map((_, t) => flat.slice(t * samples, (t + 1) * samples));
-      work.global.copyTo(vector);
-      for (let t = 0; t < steps; t++) {
-        await stepper.record(seeds[t]!, order[t]!.map((i) => client.sequences[i]!));
-      }
-      const result = await stepper.read();
+      return { seeds, order, sequences: order.map((o) => o.map((i) => client.sequences[i]!)) };
+    });
+    // Δ_i = w − w_i in slot i, from each client's trained parameters.
+    const results = await clients.run(work.global, plans, async (slot, params) => {
+      const delta = slots.slot(slot);
+      work.global.copyTo(delta);
+      await axpy(-1, params, delta);
+    });
+    return work.clients.map((client, slot) => {
+      const { seeds, order } = plans[slot]!;
+      const result = results[slot]!;
       // The update is Σ −(η/b₂)·g·u with |u| ≤ 5.8: finite g and a finite bound mean a finite model.
       let bound = 0;
       result.g.forEach((g) => (bound += Math.abs(g)));
       const dropped = !(Number.isFinite(bound) && (lr / directions) * bound * 5.8 < 1e38);
-      const delta = slots.slot(slot);
-      work.global.copyTo(delta);
-      await axpy(-1, vector, delta);
       this.#last.push({
         client: client.id,
         seeds,
@@ -236,13 +237,12 @@ export class FedZo extends ModelAveraging {
         dropped,
       });
       const finite = Array.from(result.losses).filter(Number.isFinite);
-      outcomes.push({
-        upload: dropped ? null : { delta },
+      return {
+        upload: dropped ? null : { delta: slots.slot(slot) },
         loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
         extra: { skippedDirections: result.skipped.reduce((a, b) => a + b, 0) },
-      });
-    }
-    return outcomes;
+      };
+    });
   }
 
   /** Frees the GPU buffers. */
@@ -250,7 +250,7 @@ export class FedZo extends ModelAveraging {
     super.destroy();
     const s = this.#gpu;
     if (!s) return;
-    s.stepper.destroy();
+    s.clients.destroy();
     s.slots.destroy();
     this.#gpu = null;
   }

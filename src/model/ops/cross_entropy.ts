@@ -139,6 +139,10 @@ export async function crossEntropyBackward(
  * back with everything else in one map.
  *
  * @param buffers `result` [2] (written), `losses` [first + T], `labels` Int32 [first + T]
+ * @param options `resultFirst`: where in `result` the pair goes (default 0); `models`: `count`
+ *   models' tokens `rows` apart, model m's mean over its tokens `m·rows + first …` into
+ *   `result[resultFirst + m·resultStride]` (src/model/model_batch.ts), each as a lone call
+ *   computes it
  *
  * @example
  * ```ts
@@ -157,19 +161,46 @@ export async function crossEntropyMean(
   gpu: Gpu,
   buffers: { result: Binding; losses: Binding; labels: Binding },
   shape: { T: number; first?: number },
+  options: {
+    models?: { count: number; rows: number; resultStride: number };
+    resultFirst?: number;
+  } = {},
 ): Promise<void> {
   const action = "compute the mean cross-entropy";
   const first = shape.first ?? 0;
+  const resultFirst = options.resultFirst ?? 0;
   requireInt(action, "T", shape.T);
   requireInt(action, "first", first, 0);
-  requireElements(action, "result", buffers.result, 2);
-  requireElements(action, "losses", buffers.losses, first + shape.T);
-  requireElements(action, "labels", buffers.labels, first + shape.T);
+  requireInt(action, "resultFirst", resultFirst, 0);
+  const models = options.models ?? { count: 1, rows: 0, resultStride: 0 };
+  requireInt(action, "models", models.count);
+  requireInt(action, "rows", models.rows, 0);
+  requireInt(action, "resultStride", models.resultStride, 0);
+  if (models.count > 1 && models.resultStride < 2) {
+    throw new RangeError(
+      `Cannot ${action}: models' results need 2 floats each, got a stride of ${models.resultStride}`,
+    );
+  }
+  const last = (models.count - 1) * models.rows + first + shape.T;
+  requireElements(
+    action,
+    "result",
+    buffers.result,
+    resultFirst + (models.count - 1) * models.resultStride + 2,
+  );
+  requireElements(action, "losses", buffers.losses, last);
+  requireElements(action, "labels", buffers.labels, last);
   await gpu.dispatch({
     kernel: kernels.crossentropyMean,
     storage: [buffers.result, buffers.losses, buffers.labels],
-    uniform: packUniform([["u", shape.T], ["u", first]]),
-    workgroups: 1,
+    uniform: packUniform([
+      ["u", shape.T],
+      ["u", first],
+      ["u", models.rows],
+      ["u", models.resultStride],
+      ["u", resultFirst],
+    ]),
+    workgroups: models.count,
   });
 }
 

@@ -12,7 +12,9 @@ import type { ClientData } from "../../../src/fl/types.ts";
 import { fedZo, type FedZoOptions, type FedZoSettings } from "../../../src/fl/algorithms/fed_zo.ts";
 import {
   evaluationsPerStep,
+  ZoClients,
   zoCoefficientReference,
+  type ZoRecords,
   type ZoStepOptions,
 } from "../../../src/fl/algorithms/_zo_step.ts";
 import {
@@ -91,6 +93,7 @@ Deno.test("FedZO", async (t) => {
             ["f", options.lr],
             ["f", options.gradClip],
             ["f", options.lr * options.weightDecay],
+            ["u", 0],
           ]),
           workgroups: 1,
         });
@@ -325,6 +328,74 @@ Deno.test("FedZO", async (t) => {
         algorithm.destroy();
       }
       assert.deepEqual(results[0], results[1]);
+    });
+
+    await t.step("a batch of clients steps each exactly as it steps alone", async () => {
+      // ZoClients runs clients as one batch of models where it can, one at a time with
+      // `batch: false`. Several samples (an upload per evaluation), several directions, weight
+      // decay (per-model factors) and both difference forms.
+      const stream = new RandomStream(9, "tests/fl/fed_zo/batch");
+      const sequence = (n: number) => ({
+        tokens: Int32Array.from({ length: n }, () => stream.int(PRESETS.ci.vocabSize)),
+        targets: Int32Array.from({ length: n }, (_, i) => (i < 2 ? -100 : stream.int(259))),
+      });
+      const cases: Partial<ZoStepOptions>[] = [
+        { difference: "central", samples: 2, directions: 2, weightDecay: 0.1 },
+        { difference: "forward", samples: 1, directions: 3 },
+        { difference: "central", samples: 1, directions: 1, gradClip: 5 },
+      ];
+      for (const partial of cases) {
+        const options: ZoStepOptions = {
+          eps: 1e-2,
+          lr: 0.05,
+          weightDecay: 0,
+          gradClip: 0,
+          difference: "central",
+          samples: 1,
+          directions: 1,
+          steps: 3,
+          ...partial,
+        };
+        const plans = [0, 1, 2].map(() => ({
+          seeds: Array.from(
+            { length: options.steps },
+            () => Array.from({ length: options.directions }, () => 1 + stream.int(1e9)),
+          ),
+          sequences: Array.from(
+            { length: options.steps },
+            () => Array.from({ length: options.samples }, () => sequence(5 + stream.int(10))),
+          ),
+        }));
+        const runs: { records: ZoRecords[]; params: Float32Array[] }[] = [];
+        for (const batched of [true, false]) {
+          const model = await makeModel(4);
+          const start = model.trainable.params.vector.like("start");
+          model.trainable.params.vector.copyTo(start);
+          // A one-at-a-time reference: the same model without batching (batchRefusal).
+          const clients = new ZoClients(model, options, batched ? {} : { batch: false });
+          const params: Float32Array[] = [];
+          const records = await clients.run(start, plans, async (_, trained) => {
+            params.push(await trained.read());
+          });
+          runs.push({ records, params });
+          clients.destroy();
+          start.destroy();
+          model.destroy();
+        }
+        assert.deepEqual(runs[0]!.records, runs[1]!.records, JSON.stringify(partial));
+        runs[0]!.params.forEach((p, c) => {
+          const want = runs[1]!.params[c]!;
+          const differing = p.findIndex((v, i) =>
+            !Object.is(v, want[i]) && !(v === 0 && want[i] === 0)
+          );
+          assert.equal(
+            differing,
+            -1,
+            `${JSON.stringify(partial)}: client ${c}, element ${differing}`,
+          );
+        });
+        assert.ok(runs[0]!.records.some((r) => r.g.some((g) => g !== 0)), "the clients step");
+      }
     });
 
     await t.step("options are validated", () => {
