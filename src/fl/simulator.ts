@@ -128,7 +128,12 @@ export interface RoundRecord {
   readonly perClient: number;
   /** Peak GPU bytes after the round, or null without a probe. */
   readonly peakGpuBytes: number | null;
-  /** Algorithm-specific numbers. */
+  /**
+   * Algorithm-specific numbers, means over the kept clients; the
+   * algorithms that train clients as one batch of models
+   * (src/model/model_batch.ts) report `batchedClients`, how many trained
+   * together (1: one at a time).
+   */
   readonly extra: Readonly<Record<string, number>>;
 }
 

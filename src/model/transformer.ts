@@ -382,14 +382,29 @@ export class Transformer {
     );
   }
 
-  /** Mean response-token loss of each sequence (one readback for all). */
+  /**
+   * Mean response-token loss of each sequence (one readback for all). The
+   * sequences share passes, as many per row as `maxTokens` allows (the same
+   * numbers as one pass each: src/model/pack.ts), except with a soft prompt
+   * or prefix, which takes one example per pass.
+   */
   async losses(sequences: readonly Sequence[]): Promise<number[]> {
     this.#ensureSlots(sequences.length);
-    for (const [i, sequence] of sequences.entries()) {
-      const T = this.upload(sequence);
-      await forward(this.context, this.params.views, T);
-      await lossForward(this.context, T);
-      await this.#recordMean(i, T);
+    const kind = this.adapter?.kind;
+    if (kind === "prompt" || kind === "prefix") {
+      for (const [i, sequence] of sequences.entries()) {
+        const T = this.upload(sequence);
+        await forward(this.context, this.params.views, T);
+        await lossForward(this.context, T);
+        await this.#recordMean(i, T);
+      }
+    } else {
+      for (const row of packSequences(sequences, this.maxTokens)) {
+        const T = this.upload(row.sequence);
+        await forward(this.context, this.params.views, T);
+        await lossForward(this.context, T);
+        for (const m of row.members) await this.#recordMean(m.index, m.length, m.first);
+      }
     }
     return this.#readLosses(sequences.length);
   }

@@ -157,6 +157,7 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
             params: await model.trainable.params.vector.read(),
             records: result.records.map((r) => [r.clients, r.trainLoss, r.evalLoss]),
             ledger: result.ledger.totals(),
+            batched: result.records.map((r) => r.extra.batchedClients ?? 1),
           });
           algorithm.destroy?.();
           model.destroy();
@@ -164,6 +165,11 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
         assert.deepEqual(runs[1]!.params, runs[0]!.params);
         assert.deepEqual(runs[1]!.records, runs[0]!.records);
         assert.deepEqual(runs[1]!.ledger, runs[0]!.ledger);
+        // Four of five clients per round, three per call: a batch of 3 and one alone (mean 2.5),
+        // for every algorithm that batches full models; the LoRA baseline trains one at a time.
+        assert.ok(runs[0]!.batched.every((n) => n === 1), "one per call: alone");
+        const together = adapter ? 1 : (3 * 3 + 1) / 4;
+        assert.deepEqual(runs[1]!.batched, [together, together], "three per call: batched");
       });
     }
   } finally {

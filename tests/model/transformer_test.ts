@@ -148,3 +148,24 @@ Deno.test("generation with the KV cache equals greedy decoding by full passes", 
     gpu.destroy();
   }
 });
+
+Deno.test("losses of sequences sharing passes equal one pass per sequence, bit for bit", async () => {
+  const gpu = await Gpu.create();
+  try {
+    const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 40, seed: 2 });
+    const stream = new RandomStream(8, "tests/model/losses-packed");
+    // Lengths 5 … 24: two or three sequences share a row of 40 tokens, some need one alone.
+    const sequences = Array.from(
+      { length: 9 },
+      () => randomSequence(stream, 5 + stream.int(20), PRESETS.ci.vocabSize),
+    );
+    const together = await model.losses(sequences);
+    const alone: number[] = [];
+    for (const sequence of sequences) alone.push(...await model.losses([sequence]));
+    assert.deepEqual(together, alone);
+    assert.ok(together.every(Number.isFinite));
+    model.destroy();
+  } finally {
+    gpu.destroy();
+  }
+});

@@ -558,6 +558,9 @@ export function dataOrder(stream: RandomStream, n: number, count: number): numbe
   return order.slice(0, count);
 }
 
+/** One client's records, and how many clients were stepped in one batch with it (1: alone). */
+export type ZoClientRecords = ZoRecords & { readonly batchedClients: number };
+
 /** One client's zeroth-order iterations: per step, its b₂ seeds and its b₁ sequences. */
 export interface ZoClientPlan {
   readonly seeds: readonly (readonly Seed[])[];
@@ -621,9 +624,9 @@ export class ZoClients {
     from: GpuVector,
     plans: readonly ZoClientPlan[],
     finish?: (client: number, params: GpuVector) => Promise<void>,
-  ): Promise<ZoRecords[]> {
+  ): Promise<ZoClientRecords[]> {
     const params = this.#model.trainable.params.vector;
-    const records: ZoRecords[] = [];
+    const records: ZoClientRecords[] = [];
     const capacity = plans.length > 1 ? this.#capacity() : 0;
     if (capacity < 2) {
       for (const [i, plan] of plans.entries()) {
@@ -631,7 +634,7 @@ export class ZoClients {
         for (let t = 0; t < plan.seeds.length; t++) {
           await this.#single.record(plan.seeds[t]!, plan.sequences[t]!);
         }
-        records.push(await this.#single.read());
+        records.push({ ...await this.#single.read(), batchedClients: 1 });
         await finish?.(i, params);
       }
       return records;
@@ -647,7 +650,7 @@ export class ZoClients {
       for (let t = 0; t < steps; t++) {
         await stepper.recordEach(part.map((p) => p.seeds[t]!), part.map((p) => p.sequences[t]!));
       }
-      records.push(...await stepper.readEach());
+      for (const r of await stepper.readEach()) records.push({ ...r, batchedClients: part.length });
       for (let b = 0; b < part.length; b++) {
         if (!finish) break;
         batch.store(b, params);

@@ -32,6 +32,8 @@ export interface ClientUpdate {
   readonly norm: number;
   /** Whether the update may be aggregated (finite losses and update). */
   readonly finite: boolean;
+  /** Clients trained in one batch of models with this one, itself included (1: alone). */
+  readonly batchedClients: number;
 }
 
 /**
@@ -135,7 +137,14 @@ export class ClientUpdates {
     await axpy(-1, params, delta);
     const norms = await this.#norms.norms(delta);
     const norm = totalNorm(norms);
-    return { local, delta, norms, norm, finite: local.finite && Number.isFinite(norm) };
+    return {
+      local,
+      delta,
+      norms,
+      norm,
+      finite: local.finite && Number.isFinite(norm),
+      batchedClients: 1,
+    };
   }
 
   /**
@@ -195,6 +204,7 @@ export class ClientUpdates {
             norms: norms[b]!,
             norm,
             finite: local.finite && Number.isFinite(norm),
+            batchedClients: part.length,
           };
         });
       }

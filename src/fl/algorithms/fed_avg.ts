@@ -102,6 +102,7 @@ export class FedAvg extends ModelAveraging {
       upload: update.finite ? { delta: update.delta } : null,
       loss: update.local.meanLoss,
       updateNorm: update.norm,
+      extra: { batchedClients: update.batchedClients },
     }));
   }
 

@@ -388,7 +388,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
       return {
         upload: dropped ? null : { accumulator, seedIndices, g: result.g, skipped: result.skipped },
         loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
-        extra: { nonzeros: touched.size, skippedSteps },
+        extra: { nonzeros: touched.size, skippedSteps, batchedClients: result.batchedClients },
       };
     });
   }

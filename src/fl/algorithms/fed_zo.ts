@@ -240,7 +240,10 @@ export class FedZo extends ModelAveraging {
       return {
         upload: dropped ? null : { delta: slots.slot(slot) },
         loss: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
-        extra: { skippedDirections: result.skipped.reduce((a, b) => a + b, 0) },
+        extra: {
+          skippedDirections: result.skipped.reduce((a, b) => a + b, 0),
+          batchedClients: result.batchedClients,
+        },
       };
     });
   }

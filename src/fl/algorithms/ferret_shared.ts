@@ -326,7 +326,10 @@ export abstract class FerretBase<Message extends { readonly coordinates: Float32
         upload: message,
         loss: update.local.meanLoss,
         updateNorm: update.norm,
-        ...(message ? { extra: { coordinates: message.coordinates.length } } : {}),
+        extra: {
+          batchedClients: update.batchedClients,
+          ...(message ? { coordinates: message.coordinates.length } : {}),
+        },
       });
     }
     return outcomes;
