@@ -275,7 +275,10 @@ import zoScaleSource from "./zo_scale.wgsl" with { type: "text" };
 /** Finite-difference scalars and update coefficients of one ZO iteration (reference: `zoCoefficientReference`). */
 export const zoCoefficient: Kernel = { name: "zo_coefficient", code: zoCoefficientSource };
 /** Σ_k c_k·z(seed_k) over a chunk, all K Gaussian directions in one pass (reference: `replayReference`). */
-export const zoReplay: Kernel = { name: "zo_replay", code: `${philoxSource}\n${zoReplaySource}` };
+export const zoReplay: Kernel = {
+  name: "zo_replay",
+  code: `${philoxSource}\n${unrollWgsl(zoReplaySource)}`, // compile-time loops: src/gpu/wgsl_unroll.ts
+};
 /** `x ← f·x` with f read from a GPU buffer (reference: `zoScaleReference`). */
 export const zoScale: Kernel = { name: "zo_scale", code: zoScaleSource };
 

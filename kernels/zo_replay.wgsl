@@ -8,8 +8,8 @@
 //
 // Each lane owns GPL consecutive granules (4 elements each) and walks the seeds once, so a
 // seed's key and coefficient are loaded once per GPL granules. Loops: llvmpipe ends an
-// invocation's loops after 65535 iterations in total, and the GPL loop around Philox is too big
-// to be unrolled, so a lane runs (1 + GPL)·count iterations; the caller splits K into
+// invocation's loops after 65535 iterations in total; a lane runs one iteration per seed (the
+// granules are written out by kernels/mod.ts's unrolling), and the caller splits K into
 // dispatches of at most 8192 seeds (REPLAY_SEEDS_PER_DISPATCH).
 //
 // Several models (src/model/model_batch.ts, zeroth-order steps of a batch of clients): the chunk
@@ -20,7 +20,7 @@
 
 override WG: u32 = 64;
 
-const GPL: u32 = 4u; // granules per lane
+const GPL: u32 = 4u; // granules per lane (the `//! for q in 0..4` blocks spell them out)
 
 struct Params {
   granule0: u32,    // global granule index of the chunk's first element (chunk start / 4)
@@ -61,28 +61,31 @@ fn main(
   let local = first % p.model_granules; // the lane's first granule within its model
   let seed_base = p.seed_base + model * p.key_stride;
   let coef_base = p.coef_base + model * p.coef_stride;
-  var acc: array<vec4f, GPL>;
-  for (var q = 0u; q < GPL; q++) {
-    acc[q] = vec4f(0.0);
-  }
+  // The GPL accumulators are spelled out: a private array indexed in a loop that is not
+  // unrolled costs a gather per access on CPU adapters.
+  let g0 = p.granule0 + local;
+  //! for q in 0..4
+  var acc{q} = vec4f(0.0);
+  //! end
   for (var k = 0u; k < p.count; k++) {
     let key = keys[seed_base + k];
     let c = coef[coef_base + k];
-    for (var q = 0u; q < GPL; q++) {
-      let g = p.granule0 + local + q;
-      let w = philox4x32(vec4u(g, 0u, 0u, TAG_GAUSSIAN << 24u), key);
-      acc[q] += c * gaussian4(w);
-    }
+    //! for q in 0..4
+    acc{q} += c * gaussian4(philox4x32(vec4u(g0 + {q}u, 0u, 0u, TAG_GAUSSIAN << 24u), key));
+    //! end
   }
   let keep = p.accumulate == 1u;
-  for (var q = 0u; q < GPL; q++) {
-    let g = first + q;
-    if (g < granules) {
-      // Elements past the model's n (its last granule's padding, the gap to the next model)
-      // stay 0.
-      let inside = vec4u(4u * (local + q)) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.model_n);
-      let old = select(vec4f(0.0), x[g], keep);
-      x[g] = select(vec4f(0.0), old + acc[q], inside);
-    }
+  //! for q in 0..4
+  store(first + {q}u, local + {q}u, granules, keep, acc{q});
+  //! end
+}
+
+// x[g] (+)= acc for a granule of the dispatch (its model's granule `local`); elements past the
+// model's n (its last granule's padding, the gap to the next model) stay 0.
+fn store(g: u32, local: u32, granules: u32, keep: bool, acc: vec4f) {
+  if (g < granules) {
+    let inside = vec4u(4u * local) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.model_n);
+    let old = select(vec4f(0.0), x[g], keep);
+    x[g] = select(vec4f(0.0), old + acc, inside);
   }
 }

@@ -16,9 +16,9 @@ import { basisElements, basisParams, type Seed, seedKey } from "../../random/bas
 
 /**
  * Seeds per dispatch. llvmpipe silently ends an invocation's loops after
- * 65535 iterations in total, and the per-granule loop around Philox is too
- * big to be unrolled, so a lane runs (1 + 4)·count iterations: 8192 seeds
- * keep that at 40960.
+ * 65535 iterations in total; a lane runs one iteration per seed, so 8192
+ * is well inside. The grouping also fixes the summation order (a dispatch
+ * adds its seeds' sum to the vector), so changing it would change results.
  */
 export const REPLAY_SEEDS_PER_DISPATCH = 8192;
 
