@@ -12,7 +12,10 @@
  *   the server's sum or FedKSeed's w₀), the activations of one pass of
  *   `maxTokens` tokens (allocated exactly as the engine allocates them) and
  *   the KV cache of generation. PEFT adapters' own state is not counted
- *   (orders of magnitude below the model). A run fits when its largest
+ *   (orders of magnitude below the model), nor the batch of models a round
+ *   trains its clients in when their updates fit `CLIENT_BATCH_BYTES`
+ *   several times (src/fl/simulator.ts: models of at most 33 M parameters,
+ *   none of the paper's; the stand-ins take a few MB). A run fits when its largest
  *   buffer fits one storage binding of the present adapter and, given
  *   `--device-memory`, the total fits the device.
  * - Time comes from a short calibration on the present adapter: seconds
