@@ -20,7 +20,7 @@
 
 override WG: u32 = 64;
 
-const GPL: u32 = 4u; // granules per lane (the `//! for q in 0..4` blocks spell them out)
+const GPL: u32 = 8u; // granules per lane (the `//! for q in 0..8` blocks spell them out)
 
 struct Params {
   granule0: u32,    // global granule index of the chunk's first element (chunk start / 4)
@@ -64,18 +64,18 @@ fn main(
   // The GPL accumulators are spelled out: a private array indexed in a loop that is not
   // unrolled costs a gather per access on CPU adapters.
   let g0 = p.granule0 + local;
-  //! for q in 0..4
+  //! for q in 0..8
   var acc{q} = vec4f(0.0);
   //! end
   for (var k = 0u; k < p.count; k++) {
     let key = keys[seed_base + k];
     let c = coef[coef_base + k];
-    //! for q in 0..4
+    //! for q in 0..8
     acc{q} += c * gaussian4(philox4x32(vec4u(g0 + {q}u, 0u, 0u, TAG_GAUSSIAN << 24u), key));
     //! end
   }
   let keep = p.accumulate == 1u;
-  //! for q in 0..4
+  //! for q in 0..8
   store(first + {q}u, local + {q}u, granules, keep, acc{q});
   //! end
 }

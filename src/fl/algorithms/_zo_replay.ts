@@ -24,7 +24,7 @@ export const REPLAY_SEEDS_PER_DISPATCH = 8192;
 
 /** Lanes per workgroup and granules (4 elements) per lane of the replay kernel. */
 const LANES = 64;
-const GRANULES_PER_LANE = 4;
+const GRANULES_PER_LANE = 8;
 
 /** The Philox key words (lo, hi) of each seed, as the replay kernel reads them. */
 export function seedKeys(seeds: readonly Seed[]): Uint32Array<ArrayBuffer> {
@@ -44,7 +44,7 @@ export interface ReplayOptions {
   /**
    * Several models in the target's one chunk (src/model/model_batch.ts):
    * `count` models of `length` elements, `stride` elements apart (a
-   * multiple of 16), model m with its own seeds from `seedBase + m·keyStride`
+   * multiple of 32: a lane's granules stay in one model), model m with its own seeds from `seedBase + m·keyStride`
    * and coefficients from `coefBase + m·coefStride`; each gets what a lone
    * vector of `length` elements gets.
    */
@@ -79,7 +79,7 @@ export async function replaySeeds(
   if (models) {
     const { length, stride } = models;
     if (
-      target.chunks.length !== 1 || stride % 16 !== 0 || length > stride ||
+      target.chunks.length !== 1 || stride % (4 * GRANULES_PER_LANE) !== 0 || length > stride ||
       models.count * stride > target.length
     ) {
       throw new RangeError(
