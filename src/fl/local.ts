@@ -192,14 +192,7 @@ export class LocalTrainer {
           pack: this.options.pack ?? true,
         });
         slot += step.length;
-        if (optimizer.kind === "sgd") {
-          await sgdStep(params.vector, grads.vector, {
-            lr: optimizer.lr,
-            weightDecay: optimizer.weightDecay ?? 0,
-          });
-        } else {
-          await adamStep(params.vector, grads.vector, adam!, optimizer);
-        }
+        await this.#step(params.vector, grads.vector, adam);
       }
       const values = await model.readStepLosses(slot);
       let at = 0;
@@ -258,14 +251,7 @@ export class LocalTrainer {
         const perModel = group.map((g, b) => g[step]!.map((i) => clients[b]![i]!));
         await batch.recordLossAndGrad(perModel, slot);
         slot += nAccum;
-        if (optimizer.kind === "sgd") {
-          await sgdStep(batch.params, batch.grads, {
-            lr: optimizer.lr,
-            weightDecay: optimizer.weightDecay ?? 0,
-          });
-        } else {
-          await adamStep(batch.params, batch.grads, adam!, optimizer);
-        }
+        await this.#step(batch.params, batch.grads, adam);
       }
       const values = await batch.readStepLosses(n, slot);
       for (let b = 0; b < n; b++) {
@@ -286,6 +272,16 @@ export class LocalTrainer {
         }
         : { losses: l, meanLoss: NaN, finite: false }
     );
+  }
+
+  /** One optimiser step of `params` along `grads` (Adam with its moments `adam`). */
+  async #step(params: GpuVector, grads: GpuVector, adam: AdamState | null): Promise<void> {
+    const optimizer = this.options.optimizer;
+    if (optimizer.kind === "sgd") {
+      await sgdStep(params, grads, { lr: optimizer.lr, weightDecay: optimizer.weightDecay ?? 0 });
+    } else {
+      await adamStep(params, grads, adam!, optimizer);
+    }
   }
 
   /** Frees the Adam moments. */
