@@ -47,6 +47,11 @@ const SLOTS = 64;
  */
 const ROW_BLOCK = 16;
 
+/** Elements from one model's parameters to the next's: its layout, 256-byte aligned. */
+function strideOf(layout: ParameterLayout): number {
+  return Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
+}
+
 /** `T` rounded up to a multiple of {@linkcode ROW_BLOCK}. */
 function blockRows(T: number): number {
   return Math.ceil(T / ROW_BLOCK) * ROW_BLOCK;
@@ -135,7 +140,7 @@ export class ModelBatch {
     this.layout = layout;
     this.count = options.count;
     this.maxTokens = options.maxTokens;
-    this.stride = Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
+    this.stride = strideOf(layout);
     const length = this.count * this.stride;
     const vector = { chunkElements: length };
     this.params = GpuVector.create(gpu, length, { ...vector, label: "batch parameters" });
@@ -157,13 +162,10 @@ export class ModelBatch {
   static capacity(gpu: Gpu, config: ModelConfig, maxTokens: number): number {
     if (batchRefusal(validateConfig(config))) return 0;
     const binding = Math.min(gpu.info.maxStorageBufferBindingSize, gpu.info.maxBufferSize) / 4;
-    const layout = parameterLayout(config);
-    const stride = Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
+    const stride = strideOf(parameterLayout(config));
     const widest = Math.max(config.vocabSize, config.intermediateSize, config.hiddenSize);
-    return Math.max(
-      0,
-      Math.min(Math.floor(binding / stride), Math.floor(binding / (maxTokens * widest))),
-    );
+    const rows = blockRows(maxTokens);
+    return Math.min(Math.floor(binding / stride), Math.floor(binding / (rows * widest)));
   }
 
   /** Allocates B models of `config` (parameters zero until loaded). */
