@@ -7,7 +7,10 @@
  * at position past + t and attends to keys s_t … past + t, where keys
  * 0 … past − 1 are a KV cache (generation) and s_t is the first key of the
  * token's example (`starts`, for packed sequences; 0 without). Starts are
- * clamped to [0, past + t], so every query attends at least to itself.
+ * clamped to [0, past + t], so every query attends at least to itself, and
+ * never decrease from one token to the next (examples are contiguous): the
+ * key-side backward pass stops at the first query whose example starts
+ * after its keys.
  *
  * Kernel layout (see the kernels' headers): a workgroup takes consecutive
  * queries (or keys) of one head and walks one shared range of keys (or
