@@ -64,12 +64,28 @@ export interface PassContext {
   readonly models?: ModelRows;
 }
 
-/** A product with a weight: per model when the pass runs several. */
-function perModel(context: PassContext, shape: MatmulShape): MatmulShape {
+/**
+ * Records a product with one of the model's weights (or their gradients):
+ * per model when the pass runs several, each model's `models.rows` rows
+ * against its own weight.
+ */
+function product(
+  context: PassContext,
+  out: Binding,
+  a: Binding,
+  b: Binding,
+  shape: MatmulShape,
+): Promise<void> {
   const models = context.models;
-  return models
-    ? { ...shape, m: models.rows, models: { count: models.count, stride: models.stride } }
-    : shape;
+  return matmul(
+    context.gpu,
+    out,
+    a,
+    b,
+    models
+      ? { ...shape, m: models.rows, models: { count: models.count, stride: models.stride } }
+      : shape,
+  );
 }
 
 /** Throws when a pass of several models is asked for what it does not support. */
@@ -230,27 +246,24 @@ export async function forward(
       },
       { models: context.models },
     );
-    await matmul(
-      gpu,
-      L.q,
-      L.norm1,
-      tensor(params, n.q),
-      perModel(context, { form: "xwt", m: T, n: s.C, k: s.C }),
-    );
-    await matmul(
-      gpu,
-      L.k,
-      L.norm1,
-      tensor(params, n.k),
-      perModel(context, { form: "xwt", m: T, n: s.Ckv, k: s.C }),
-    );
-    await matmul(
-      gpu,
-      L.v,
-      L.norm1,
-      tensor(params, n.v),
-      perModel(context, { form: "xwt", m: T, n: s.Ckv, k: s.C }),
-    );
+    await product(context, L.q, L.norm1, tensor(params, n.q), {
+      form: "xwt",
+      m: T,
+      n: s.C,
+      k: s.C,
+    });
+    await product(context, L.k, L.norm1, tensor(params, n.k), {
+      form: "xwt",
+      m: T,
+      n: s.Ckv,
+      k: s.C,
+    });
+    await product(context, L.v, L.norm1, tensor(params, n.v), {
+      form: "xwt",
+      m: T,
+      n: s.Ckv,
+      k: s.C,
+    });
     if (config.attentionBias) {
       await biasAdd(gpu, { y: L.q, b: tensor(params, n.qBias) }, { T, C: s.C });
       await biasAdd(gpu, { y: L.k, b: tensor(params, n.kBias) }, { T, C: s.Ckv });
@@ -305,18 +318,12 @@ export async function forward(
       }
     }
     // middle = input + attention·Woᵀ: the projection lands in `middle`, then the residual is added.
-    await matmul(
-      gpu,
-      L.middle,
-      L.attention,
-      tensor(params, n.o),
-      perModel(context, {
-        form: "xwt",
-        m: T,
-        n: s.C,
-        k: s.C,
-      }),
-    );
+    await product(context, L.middle, L.attention, tensor(params, n.o), {
+      form: "xwt",
+      m: T,
+      n: s.C,
+      k: s.C,
+    });
     await lora?.forward(l, "o", { x: L.attention, y: L.middle }, T);
     await residualAccumulate(gpu, { y: L.middle, x: L.input }, { n: T * s.C });
     await rmsnormForward(gpu, {
@@ -329,33 +336,25 @@ export async function forward(
       C: s.C,
       eps: s.eps,
     }, { models: context.models });
-    await matmul(
-      gpu,
-      L.gate,
-      L.norm2,
-      tensor(params, n.gate),
-      perModel(context, {
-        form: "xwt",
-        m: T,
-        n: s.I,
-        k: s.C,
-      }),
-    );
-    await matmul(
-      gpu,
-      L.up,
-      L.norm2,
-      tensor(params, n.up),
-      perModel(context, { form: "xwt", m: T, n: s.I, k: s.C }),
-    );
+    await product(context, L.gate, L.norm2, tensor(params, n.gate), {
+      form: "xwt",
+      m: T,
+      n: s.I,
+      k: s.C,
+    });
+    await product(context, L.up, L.norm2, tensor(params, n.up), {
+      form: "xwt",
+      m: T,
+      n: s.I,
+      k: s.C,
+    });
     await swigluForward(gpu, { h: L.act, gate: L.gate, up: L.up }, { n: T * s.I });
-    await matmul(
-      gpu,
-      output,
-      L.act,
-      tensor(params, n.down),
-      perModel(context, { form: "xwt", m: T, n: s.C, k: s.I }),
-    );
+    await product(context, output, L.act, tensor(params, n.down), {
+      form: "xwt",
+      m: T,
+      n: s.C,
+      k: s.I,
+    });
     await residualAccumulate(gpu, { y: output, x: L.middle }, { n: T * s.C });
   }
   await rmsnormForward(
@@ -364,18 +363,12 @@ export async function forward(
     { T, C: s.C, eps: s.eps },
     { models: context.models },
   );
-  await matmul(
-    gpu,
-    a.logits,
-    a.normF,
-    tensor(params, lmHeadName(config)),
-    perModel(context, {
-      form: "xwt",
-      m: T,
-      n: s.V,
-      k: s.C,
-    }),
-  );
+  await product(context, a.logits, a.normF, tensor(params, lmHeadName(config)), {
+    form: "xwt",
+    m: T,
+    n: s.V,
+    k: s.C,
+  });
 }
 
 /** Records per-token losses into `activations.losses` (after {@linkcode forward}). */
@@ -429,22 +422,21 @@ export async function backward(
   const head = lmHeadName(config);
   const weightGrad = async (name: string, dy: Binding, x: Binding, n: number, k: number) => {
     if (!grads) return;
-    await matmul(
-      gpu,
-      tensor(grads, name),
-      dy,
-      x,
-      perModel(context, { form: "dytx", m: T, n, k, accumulate: true }),
-    );
+    await product(context, tensor(grads, name), dy, x, {
+      form: "dytx",
+      m: T,
+      n,
+      k,
+      accumulate: true,
+    });
   };
   await weightGrad(head, a.logits, a.normF, s.V, s.C);
-  await matmul(
-    gpu,
-    a.dC,
-    a.logits,
-    tensor(params, head),
-    perModel(context, { form: "dyw", m: T, n: s.V, k: s.C }),
-  );
+  await product(context, a.dC, a.logits, tensor(params, head), {
+    form: "dyw",
+    m: T,
+    n: s.V,
+    k: s.C,
+  });
   await rmsnormBackward(
     gpu,
     {
@@ -463,44 +455,31 @@ export async function backward(
     const L = a.layers[l]!;
     // dStream holds dL/d(output of layer l) = dL/d(middle) through the MLP's residual branch.
     await weightGrad(n.down, a.dStream, L.act, s.C, s.I);
-    await matmul(
-      gpu,
-      a.dI1,
-      a.dStream,
-      tensor(params, n.down),
-      perModel(context, {
-        form: "dyw",
-        m: T,
-        n: s.C,
-        k: s.I,
-      }),
-    );
+    await product(context, a.dI1, a.dStream, tensor(params, n.down), {
+      form: "dyw",
+      m: T,
+      n: s.C,
+      k: s.I,
+    });
     await swigluBackward(gpu, { dgate: a.dI2, dup: a.dI3, dh: a.dI1, gate: L.gate, up: L.up }, {
       n: T * s.I,
     });
     // dI2 = dgate, dI3 = dup.
     await weightGrad(n.gate, a.dI2, L.norm2, s.I, s.C);
     await weightGrad(n.up, a.dI3, L.norm2, s.I, s.C);
-    await matmul(
-      gpu,
-      a.dC,
-      a.dI2,
-      tensor(params, n.gate),
-      perModel(context, { form: "dyw", m: T, n: s.I, k: s.C }),
-    );
-    await matmul(
-      gpu,
-      a.dC,
-      a.dI3,
-      tensor(params, n.up),
-      perModel(context, {
-        form: "dyw",
-        m: T,
-        n: s.I,
-        k: s.C,
-        accumulate: true,
-      }),
-    );
+    await product(context, a.dC, a.dI2, tensor(params, n.gate), {
+      form: "dyw",
+      m: T,
+      n: s.I,
+      k: s.C,
+    });
+    await product(context, a.dC, a.dI3, tensor(params, n.up), {
+      form: "dyw",
+      m: T,
+      n: s.I,
+      k: s.C,
+      accumulate: true,
+    });
     await rmsnormBackward(
       gpu,
       {
@@ -516,13 +495,12 @@ export async function backward(
     );
     // dStream now holds dL/d(middle); the attention branch and the residual both start here.
     await weightGrad(n.o, a.dStream, L.attention, s.C, s.C);
-    await matmul(
-      gpu,
-      a.dC,
-      a.dStream,
-      tensor(params, n.o),
-      perModel(context, { form: "dyw", m: T, n: s.C, k: s.C }),
-    );
+    await product(context, a.dC, a.dStream, tensor(params, n.o), {
+      form: "dyw",
+      m: T,
+      n: s.C,
+      k: s.C,
+    });
     await lora?.backward(l, "o", { dy: a.dStream, x: L.attention, dx: a.dC }, T, train);
     // With a prefix, attention saw [prefix; own] keys and values; the prefix's
     // share of their gradient goes to the adapter, the rest to dk and dv.
@@ -565,19 +543,13 @@ export async function backward(
         await biasGrad(gpu, { db: tensor(grads, biasName), dy }, { T, C: width });
       }
       if (needInput) {
-        await matmul(
-          gpu,
-          a.dC,
-          dy,
-          tensor(params, name),
-          perModel(context, {
-            form: "dyw",
-            m: T,
-            n: width,
-            k: s.C,
-            accumulate: target !== "q",
-          }),
-        );
+        await product(context, a.dC, dy, tensor(params, name), {
+          form: "dyw",
+          m: T,
+          n: width,
+          k: s.C,
+          accumulate: target !== "q",
+        });
       }
     }
     if (lora) {
