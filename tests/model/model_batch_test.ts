@@ -13,6 +13,7 @@ import { batchRefusal, ModelBatch } from "../../src/model/model_batch.ts";
 import { PRESETS } from "../../src/model/presets.ts";
 import { type Sequence, Transformer } from "../../src/model/transformer.ts";
 import { RandomStream } from "../../src/random/stream.ts";
+import { assertSameBits } from "./ops/_helpers.ts";
 
 const CONFIG = PRESETS.ci;
 const MAX_TOKENS = 24;
@@ -46,18 +47,8 @@ async function start(gpu: Gpu, b: number): Promise<Float32Array> {
   return values;
 }
 
-/** Bitwise equality of two f32 arrays (NaNs compared by their bits too). */
-function assertBits(actual: Float32Array, expected: Float32Array, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    // +0 and −0 may differ where a padding row adds an exact zero; the values are equal.
-    if (a[i] !== e[i] && !(actual[i] === 0 && expected[i] === 0)) {
-      assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]}`);
-    }
-  }
-}
+/** Parameters equal bit for bit, where a padding row's exact zero may carry either sign. */
+const ANY_ZERO = { anyZeroSign: true } as const;
 
 /** Each client on its own Transformer: losses and trained parameters. */
 async function alone(
@@ -140,7 +131,9 @@ Deno.test("a batch of models trains each exactly as it trains alone", async (t) 
         const got = await together(gpu, options, clients, 4);
         assert.deepEqual(got.losses, want.losses);
         assert.deepEqual(got.finite, [true, true, true]);
-        got.params.forEach((p, b) => assertBits(p, want.params[b]!, `${label}: model ${b}`));
+        got.params.forEach((p, b) =>
+          assertSameBits(p, want.params[b]!, `${label}: model ${b}`, ANY_ZERO)
+        );
         for (let b = 0; b < clients.length; b++) {
           const moved = want.params[b]!.some((v, i) => v !== (starts[b]![i]!));
           assert.ok(moved, `training moves model ${b}'s parameters`);
@@ -166,7 +159,7 @@ Deno.test("a batch of models trains each exactly as it trains alone", async (t) 
         assert.ok(Number.isNaN(got.losses[1]![0]!));
         for (const b of [0, 2]) {
           assert.deepEqual(got.losses[b], want.losses[b]);
-          assertBits(got.params[b]!, want.params[b]!, `model ${b}`);
+          assertSameBits(got.params[b]!, want.params[b]!, `model ${b}`, ANY_ZERO);
         }
       } finally {
         poisoned = -1;

@@ -110,3 +110,23 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
+
+/**
+ * Asserts two f32 arrays hold the same bits (not merely close values). With
+ * `anyZeroSign`, +0 and −0 count as the same: where a padding row adds an
+ * exact zero, its sign may differ while every value is equal.
+ */
+export function assertSameBits(
+  actual: Float32Array,
+  expected: Float32Array,
+  label: string,
+  options: { anyZeroSign?: boolean } = {},
+): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === e[i] || (options.anyZeroSign && actual[i] === 0 && expected[i] === 0)) continue;
+    assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
+  }
+}

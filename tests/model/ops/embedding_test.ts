@@ -8,6 +8,7 @@ import {
 } from "../../../src/model/ops/embedding.ts";
 import {
   assertClose,
+  assertSameBits,
   dot,
   F32_EPS,
   finiteDifferences,
@@ -113,16 +114,6 @@ Deno.test("embedding kernels", async (t) => {
     gpu.destroy();
   }
 });
-
-/** Asserts two f32 arrays hold the same bits (not merely close values). */
-function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
-  }
-}
 
 // B models in one call (ModelRows) must give each model exactly the bits of a call of its own,
 // padding tokens (id 0, dx 0) included. Tables and their gradients sit `stride` elements apart,

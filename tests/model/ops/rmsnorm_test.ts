@@ -6,7 +6,15 @@ import {
   rmsnormForward,
   rmsnormForwardReference,
 } from "../../../src/model/ops/rmsnorm.ts";
-import { assertClose, dot, F32_EPS, finiteDifferences, randomF32, readAll } from "./_helpers.ts";
+import {
+  assertClose,
+  assertSameBits,
+  dot,
+  F32_EPS,
+  finiteDifferences,
+  randomF32,
+  readAll,
+} from "./_helpers.ts";
 
 Deno.test("rmsnorm kernels", async (t) => {
   const gpu = await Gpu.create();
@@ -206,16 +214,6 @@ Deno.test("rmsnorm kernels keep eps on tiny and all-zero rows", async (t) => {
     gpu.destroy();
   }
 });
-
-/** Asserts two f32 arrays hold the same bits (not merely close values). */
-function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: ${actual[i]} vs ${expected[i]} (bits differ)`);
-  }
-}
 
 // B models in one call (ModelRows) must give each model exactly the bits of a call of its own,
 // padding rows (dy = 0) included. Weights and their gradients sit `stride` elements apart, behind
