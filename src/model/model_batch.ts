@@ -221,7 +221,15 @@ export class ModelBatch {
     this.gpu.copy(buffer, model * this.stride * 4, target, 0, this.layout.length * 4);
   }
 
-  /** Tensor views of model 0 whose bindings reach the same tensor of `count` models. */
+  /**
+   * Tensor views of model 0's parameters whose bindings reach the same
+   * tensor of `count` models (default 1: model 0's tensors alone).
+   */
+  parameterViews(count = 1): Tensors {
+    return this.#views(this.params, count);
+  }
+
+  /** Tensor views of model 0 in `vector` whose bindings reach the same tensor of `count` models. */
   #views(vector: GpuVector, count: number): Tensors {
     const buffer = vector.chunks[0]!.buffer;
     return new Map(
@@ -270,7 +278,7 @@ export class ModelBatch {
     for (const s of perModel) for (const q of s) checkSequence(q, this.config, this.maxTokens);
     const rows = perModel.map((s) => packSequences(s, this.maxTokens));
     const passes = Math.max(...rows.map((r) => r.length));
-    const params = this.#views(this.params, n);
+    const params = this.parameterViews(n);
     const grads = this.#views(this.grads, n);
     this.grads.clear();
     this.#uploaded = null;
@@ -368,7 +376,7 @@ export class ModelBatch {
     if (!uploaded) throw new TypeError("Cannot evaluate models before uploading their sequences");
     const { models: n, rows: T } = uploaded;
     const context = this.#context(n, T);
-    await forward(context, this.#views(this.params, n), n * T);
+    await forward(context, this.parameterViews(n), n * T);
     await lossForward(context, n * T);
     const a = this.#activations;
     await crossEntropyMean(

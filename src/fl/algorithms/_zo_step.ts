@@ -186,18 +186,7 @@ function batchModels(batch: ModelBatch, count: number): ZoModels {
     vector: batch.params,
     length: batch.layout.length,
     stride: batch.stride,
-    views: new Map(
-      batch.layout.tensors.map((
-        t,
-      ) => [t.name, {
-        ...t,
-        binding: {
-          buffer: batch.params.chunks[0]!.buffer,
-          offset: t.offset * 4,
-          size: t.numel * 4,
-        },
-      }]),
-    ),
+    views: batch.parameterViews(),
     upload: (sequences) => {
       batch.uploadEach(sequences);
     },
@@ -651,10 +640,11 @@ export class ZoClients {
         await stepper.recordEach(part.map((p) => p.seeds[t]!), part.map((p) => p.sequences[t]!));
       }
       for (const r of await stepper.readEach()) records.push({ ...r, batchedClients: part.length });
-      for (let b = 0; b < part.length; b++) {
-        if (!finish) break;
-        batch.store(b, params);
-        await finish(first + b, params);
+      if (finish) {
+        for (let b = 0; b < part.length; b++) {
+          batch.store(b, params);
+          await finish(first + b, params);
+        }
       }
     }
     return records;
