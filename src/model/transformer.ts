@@ -23,7 +23,7 @@ import { createParameters, type Parameters } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { backward, forward, type KvCache, lossForward, type PassContext } from "./passes.ts";
-import { packSequences, type Sequence } from "./pack.ts";
+import { packSequences, type Sequence, type StepRow } from "./pack.ts";
 import {
   type Adapter,
   type AdapterOptions,
@@ -390,23 +390,37 @@ export class Transformer {
    */
   async losses(sequences: readonly Sequence[]): Promise<number[]> {
     this.#ensureSlots(sequences.length);
-    const kind = this.adapter?.kind;
-    if (kind === "prompt" || kind === "prefix") {
-      for (const [i, sequence] of sequences.entries()) {
-        const T = this.upload(sequence);
-        await forward(this.context, this.params.views, T);
-        await lossForward(this.context, T);
-        await this.#recordMean(i, T);
-      }
-    } else {
-      for (const row of packSequences(sequences, this.maxTokens)) {
-        const T = this.upload(row.sequence);
-        await forward(this.context, this.params.views, T);
-        await lossForward(this.context, T);
-        for (const m of row.members) await this.#recordMean(m.index, m.length, m.first);
-      }
+    for (const row of this.#rows(sequences, true)) {
+      const T = this.upload(row.sequence);
+      await forward(this.context, this.params.views, T);
+      await lossForward(this.context, T);
+      await this.#recordMeans(row, T, 0);
     }
     return this.#readLosses(sequences.length);
+  }
+
+  /**
+   * The passes of `sequences`: as many per row as `maxTokens` allows with
+   * `pack`, one each without, or with a soft prompt or prefix (attention's
+   * key range per query is contiguous: see {@linkcode Transformer.upload}).
+   */
+  #rows(sequences: readonly Sequence[], pack: boolean): StepRow[] {
+    const kind = this.adapter?.kind;
+    const together = pack && kind !== "prompt" && kind !== "prefix";
+    // Rows of one token at most hold one sequence each: one pass per sequence.
+    return packSequences(sequences, together ? this.maxTokens : 1);
+  }
+
+  /**
+   * Each member's mean loss of a pass of `T` rows into loss slot
+   * `firstSlot + index`; the rows a soft prompt puts before the tokens are
+   * skipped (they carry no loss).
+   */
+  async #recordMeans(row: StepRow, T: number, firstSlot: number): Promise<void> {
+    const lead = T - row.sequence.tokens.length;
+    for (const m of row.members) {
+      await this.#recordMean(firstSlot + m.index, m.length, lead + m.first);
+    }
   }
 
   /** The mean over `sequences` of each sequence's mean response-token loss. */
@@ -435,18 +449,13 @@ export class Transformer {
     const { grads } = this.trainable;
     grads.vector.clear();
     const modelGrads = this.#train === "full" ? grads.views : null;
-    // A soft prompt or prefix takes one example per pass (Transformer.upload).
-    const kind = this.adapter?.kind;
-    const pack = (options.pack ?? true) && kind !== "prompt" && kind !== "prefix";
-    // Rows of one token at most hold one sequence each: one pass per sequence.
-    const rows = packSequences(sequences, pack ? this.maxTokens : 1);
-    for (const row of rows) {
+    for (const row of this.#rows(sequences, options.pack ?? true)) {
       const T = this.upload(row.sequence);
       if (row.weights) this.gpu.write(this.activations.weights, row.weights);
       await forward(this.context, this.params.views, T);
       const scale = 1 / sequences.length;
       await backward(this.context, this.params.views, modelGrads, T, scale, row.weights !== null);
-      for (const m of row.members) await this.#recordMean(firstSlot + m.index, m.length, m.first);
+      await this.#recordMeans(row, T, firstSlot);
     }
   }
 

@@ -83,6 +83,16 @@ for (const options of ADAPTERS) {
         }
       });
 
+      await t.step("(a′) a gradient step reports the loss the evaluation gives", async () => {
+        // A soft prompt's rows come before the tokens: the step's per-sequence means must skip
+        // them, not the sequence's last tokens.
+        const batch = [
+          randomSequence(stream, 11, config.vocabSize),
+          randomSequence(stream, 6, config.vocabSize),
+        ];
+        assert.equal(await model.lossAndGrad(batch), await model.loss(batch));
+      });
+
       await t.step("(b) every adapter tensor's gradient matches central differences", async () => {
         const batch = [
           randomSequence(stream, 7, config.vocabSize),
