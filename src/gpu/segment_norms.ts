@@ -136,6 +136,8 @@ export class BlockNorms {
   /** ‖x_l‖ per block of each of `xs`, with one readback for all. */
   async normsOf(xs: readonly GpuVector[]): Promise<number[][]> {
     if (xs.length === 0) return [];
+    // One vector needs no buffer to gather several vectors' sums.
+    if (xs.length === 1) return [await this.norms(xs[0]!)];
     const bytes = this.#tiles.length * 4;
     const all = this.gpu.buffer(xs.length * bytes, "norm partials of several vectors");
     try {

@@ -36,6 +36,24 @@ export interface ClientUpdate {
   readonly batchedClients: number;
 }
 
+/** A client's update from its local result, its Δ and Δ's block norms. */
+function clientUpdate(
+  local: LocalResult,
+  delta: GpuVector,
+  norms: readonly number[],
+  batchedClients: number,
+): ClientUpdate {
+  const norm = totalNorm(norms);
+  return {
+    local,
+    delta,
+    norms,
+    norm,
+    finite: local.finite && Number.isFinite(norm),
+    batchedClients,
+  };
+}
+
 /**
  * Per-client update vectors Δ (slot i for the i-th client of a call),
  * allocated on first use and kept for later rounds.
@@ -125,36 +143,20 @@ export class ClientUpdates {
     slot: number,
     from: GpuVector = work.global,
   ): Promise<ClientUpdate> {
-    const params = this.#model.trainable.params.vector;
-    from.copyTo(params);
-    const local = await this.trainer.train(
-      this.#model,
-      client.sequences,
-      work.stream(`client=${client.id}/order`),
-    );
-    const delta = this.slots.slot(slot);
-    from.copyTo(delta);
-    await axpy(-1, params, delta);
-    const norms = await this.#norms.norms(delta);
-    const norm = totalNorm(norms);
-    return {
-      local,
-      delta,
-      norms,
-      norm,
-      finite: local.finite && Number.isFinite(norm),
-      batchedClients: 1,
-    };
+    const { local, delta } = await this.#trainAlone(work, client, slot, from);
+    const [norms] = await this.#norms.normsOf([delta]);
+    return clientUpdate(local, delta, norms!, 1);
   }
 
   /**
    * The clients of one call, client i in slot i, each exactly as
-   * {@linkcode ClientUpdates.train} would give it: trained together as one
-   * {@linkcode ModelBatch} (one dispatch per kernel for all, one readback
-   * of their losses per step group and one of their norms) where the model
-   * allows — full training, an architecture {@linkcode batchRefusal}
-   * accepts, parameters in one chunk, packing on — and one after another
-   * otherwise. Leaves a trained client's parameters in the model.
+   * {@linkcode ClientUpdates.train} would give it, with one readback of
+   * their norms: trained together as one {@linkcode ModelBatch} (one
+   * dispatch per kernel for all, one readback of their losses per step
+   * group) where the model allows — full training, an architecture
+   * {@linkcode batchRefusal} accepts, parameters in one chunk, packing on —
+   * and one after another otherwise. Leaves a trained client's parameters
+   * in the model.
    */
   async trainMany(
     work: ClientWork,
@@ -163,11 +165,12 @@ export class ClientUpdates {
   ): Promise<ClientUpdate[]> {
     const batch = clients.length > 1 ? this.#batchFor(clients.length) : null;
     if (!batch) {
-      const updates: ClientUpdate[] = [];
+      const trained = [];
       for (const [slot, client] of clients.entries()) {
-        updates.push(await this.train(work, client, slot, from));
+        trained.push(await this.#trainAlone(work, client, slot, from));
       }
-      return updates;
+      const norms = await this.#norms.normsOf(trained.map((t) => t.delta));
+      return trained.map(({ local, delta }, i) => clientUpdate(local, delta, norms[i]!, 1));
     }
     // Clients taking the same number of steps train together, at most `batch.count` at once.
     const groups = new Map<number, number[]>();
@@ -189,27 +192,40 @@ export class ClientUpdates {
         const deltas: GpuVector[] = [];
         for (const [b, i] of part.entries()) {
           batch.store(b, params);
-          const delta = this.slots.slot(i);
-          from.copyTo(delta);
-          await axpy(-1, params, delta);
-          deltas.push(delta);
+          deltas.push(await this.#delta(from, params, i));
         }
         const norms = await this.#norms.normsOf(deltas);
         part.forEach((i, b) => {
-          const norm = totalNorm(norms[b]!);
-          const local = locals[b]!;
-          updates[i] = {
-            local,
-            delta: deltas[b]!,
-            norms: norms[b]!,
-            norm,
-            finite: local.finite && Number.isFinite(norm),
-            batchedClients: part.length,
-          };
+          updates[i] = clientUpdate(locals[b]!, deltas[b]!, norms[b]!, part.length);
         });
       }
     }
     return updates;
+  }
+
+  /** One client's local training from `from` and its Δ in slot `slot` (norms not taken). */
+  async #trainAlone(
+    work: ClientWork,
+    client: ClientData,
+    slot: number,
+    from: GpuVector,
+  ): Promise<{ local: LocalResult; delta: GpuVector }> {
+    const params = this.#model.trainable.params.vector;
+    from.copyTo(params);
+    const local = await this.trainer.train(
+      this.#model,
+      client.sequences,
+      work.stream(`client=${client.id}/order`),
+    );
+    return { local, delta: await this.#delta(from, params, slot) };
+  }
+
+  /** Δ = from − trained in slot `slot`. */
+  async #delta(from: GpuVector, trained: GpuVector, slot: number): Promise<GpuVector> {
+    const delta = this.slots.slot(slot);
+    from.copyTo(delta);
+    await axpy(-1, trained, delta);
+    return delta;
   }
 
   /** The batch for calls of `clients` clients, or null where the model cannot batch. */
