@@ -95,6 +95,32 @@ export function localOrder(
 }
 
 /**
+ * Appends to `losses` the mean of each of `steps` steps' `nAccum` sequence
+ * losses in `values`, stopping after the first that is not finite; returns
+ * whether every one was.
+ */
+function addStepMeans(
+  losses: number[],
+  values: readonly number[],
+  steps: number,
+  nAccum: number,
+): boolean {
+  for (let step = 0; step < steps; step++) {
+    const mine = values.slice(step * nAccum, (step + 1) * nAccum);
+    const mean = mine.reduce((a, b) => a + b, 0) / mine.length;
+    losses.push(mean);
+    if (!Number.isFinite(mean)) return false;
+  }
+  return true;
+}
+
+/** A client's local result from its step losses (NaN mean when one was not finite). */
+function localResult(losses: number[], finite: boolean): LocalResult {
+  const meanLoss = finite ? losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length) : NaN;
+  return { losses, meanLoss, finite };
+}
+
+/**
  * Runs clients' local training on `model.trainable` (the full model or an
  * adapter). Holds the Adam moments, reused (and reset) across clients.
  *
@@ -195,16 +221,9 @@ export class LocalTrainer {
         await this.#step(params.vector, grads.vector, adam);
       }
       const values = await model.readStepLosses(slot);
-      let at = 0;
-      for (const step of group) {
-        const mine = values.slice(at, at += step.length);
-        const mean = mine.reduce((a, b) => a + b, 0) / mine.length;
-        losses.push(mean);
-        if (!Number.isFinite(mean)) return { losses, meanLoss: NaN, finite: false };
-      }
+      if (!addStepMeans(losses, values, group.length, nAccum)) return localResult(losses, false);
     }
-    const meanLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
-    return { losses, meanLoss, finite: true };
+    return localResult(losses, true);
   }
 
   /**
@@ -255,23 +274,10 @@ export class LocalTrainer {
       }
       const values = await batch.readStepLosses(n, slot);
       for (let b = 0; b < n; b++) {
-        for (let step = 0; step < group[b]!.length && finite[b]; step++) {
-          const mine = values[b]!.slice(step * nAccum, (step + 1) * nAccum);
-          const mean = mine.reduce((x, y) => x + y, 0) / mine.length;
-          losses[b]!.push(mean);
-          if (!Number.isFinite(mean)) finite[b] = false;
-        }
+        if (finite[b]) finite[b] = addStepMeans(losses[b]!, values[b]!, group[b]!.length, nAccum);
       }
     }
-    return losses.map((l, b) =>
-      finite[b]
-        ? {
-          losses: l,
-          meanLoss: l.reduce((x, y) => x + y, 0) / Math.max(1, l.length),
-          finite: true,
-        }
-        : { losses: l, meanLoss: NaN, finite: false }
-    );
+    return losses.map((l, b) => localResult(l, finite[b]!));
   }
 
   /** One optimiser step of `params` along `grads` (Adam with its moments `adam`). */
