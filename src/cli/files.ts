@@ -108,3 +108,33 @@ export class DirectoryCache implements CellCache {
     await writeFileAtomic(await this.#path(cell.key), JSON.stringify(cell) + "\n");
   }
 }
+
+/**
+ * A federated run's checkpoint as one file, replaced atomically after every
+ * round (src/fl/run_checkpoint.ts), so a restarted process resumes from the
+ * last finished round.
+ */
+export class FileCheckpointStore {
+  /** The checkpoint file. */
+  readonly path: string;
+
+  /** @param path the file (its folder is created on first save) */
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The saved checkpoint, or null when there is none yet. */
+  async load(): Promise<Uint8Array | null> {
+    try {
+      return await Deno.readFile(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  /** Replaces the checkpoint atomically. */
+  save(checkpoint: Uint8Array): Promise<void> {
+    return writeBytesAtomic(this.path, checkpoint);
+  }
+}

@@ -102,7 +102,7 @@ const DEFAULT_EVALUATION = { lossExamples: 16, rougeExamples: 8, maxNewTokens: 3
  * (prompts that leave room for `maxNewTokens`), each a sample stratified by
  * label (src/data/stratify.ts), so every held-out task is scored.
  */
-function heldOut(
+export function heldOut(
   options: Pick<
     FederatedRunOptions,
     "dataset" | "model" | "tokenizer" | "evaluation" | "maxLength"
@@ -205,6 +205,32 @@ function sequencesOf(
 }
 
 /**
+ * The clients of a run: each client's examples as training sequences of at
+ * most `maxLength` tokens; clients left with none are left out, and the
+ * others numbered 0 … N − 1 in the dataset's order (a federation's client
+ * `--client i` is this list's i-th: src/federation/spec.ts).
+ *
+ * @example
+ * ```ts
+ * import { clientData } from "./run.ts";
+ * import { builtinSuite } from "../data/suites/builtin.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
+ * const clients = clientData(builtinSuite("gsm8k-like", "smoke", 0), new ByteTokenizer(), 192);
+ * console.log(clients.map((c) => c.id)); // [ 0, 1, 2 ]
+ * ```
+ */
+export function clientData(
+  dataset: FederatedDataset,
+  tokenizer: Tokenizer,
+  maxLength: number,
+): ClientData[] {
+  return dataset.clients
+    .map((examples) => sequencesOf(examples, tokenizer, dataset, maxLength))
+    .filter((sequences) => sequences.length > 0)
+    .map((sequences, id) => ({ id, sequences }));
+}
+
+/**
  * Runs one federated fine-tuning run and summarises it.
  *
  * @example
@@ -236,10 +262,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
   const baseline = options.memoryBaseline ?? 0;
   const { maxNewTokens } = options.evaluation ?? DEFAULT_EVALUATION;
   const length = options.maxLength ?? model.maxTokens;
-  const clients: ClientData[] = dataset.clients
-    .map((examples) => sequencesOf(examples, tokenizer, dataset, length))
-    .filter((sequences) => sequences.length > 0)
-    .map((sequences, id) => ({ id, sequences }));
+  const clients = clientData(dataset, tokenizer, length);
   const { evalSequences, examples } = heldOut(options);
   const initialLoss = await model.loss(evalSequences);
   try {

@@ -41,7 +41,7 @@ import {
   sampleClients,
   type Weighting,
 } from "./sampling.ts";
-import type { ClientData, FederatedAlgorithm, Phase, RoundInfo } from "./types.ts";
+import type { ClientData, FederatedAlgorithm, Phase, RoundInfo, RunStreams } from "./types.ts";
 
 /** Greedy generation and a metric after the last round (paper.md §5.1 "Evaluation"). */
 export interface FinalEvaluation {
@@ -195,7 +195,7 @@ function validate(options: SimulationOptions): void {
         `Cannot simulate: client at index ${i} has id ${c.id} (ids are 0 … N − 1)`,
       );
     }
-    if (c.sequences.length === 0) {
+    if (c.sequences.length === 0 && !(Number.isSafeInteger(c.samples) && c.samples! > 0)) {
       throw new RangeError(`Cannot simulate: client ${i} holds no sequence`);
     }
     c.sequences.forEach((s, j) => {
@@ -228,9 +228,32 @@ function fingerprint(options: SimulationOptions): string {
     rounds: options.rounds,
     participation: options.participation ?? null,
     weighting: options.weighting ?? "samples",
-    clients: clients.map((c) => c.sequences.reduce((s, q) => s + q.tokens.length, 0)),
+    clients: clients.map((c) => c.samples ?? c.sequences.reduce((s, q) => s + q.tokens.length, 0)),
     trainable: options.model.trainable.params.vector.length,
   });
+}
+
+/**
+ * The streams of run `seed` (`fl/run/<name>`): what an algorithm's setup
+ * draws from, the same in a simulation and on every party of a federation.
+ */
+export function runStreams(seed: number): RunStreams {
+  return { stream: (name) => new RandomStream(seed, `fl/run/${name}`) };
+}
+
+/**
+ * Round `round` of `rounds` of run `seed`, its streams `fl/round=<round>/<name>`.
+ *
+ * @example
+ * ```ts
+ * import { roundInfo } from "./simulator.ts";
+ * const a = roundInfo(7, 2, 10).stream("client=3/order").u32();
+ * const b = roundInfo(7, 2, 10).stream("client=3/order").u32();
+ * console.log(a === b); // true
+ * ```
+ */
+export function roundInfo(seed: number, round: number, rounds: number): RoundInfo {
+  return { round, rounds, stream: (name) => new RandomStream(seed, `fl/round=${round}/${name}`) };
 }
 
 /** Mean eval loss over `sequences`, in calls of at most 64 (one readback each). */
@@ -473,7 +496,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     params.layout.tensors.map((t) => ({ start: t.offset, length: t.numel })),
   );
   const global = params.vector.like("global model");
-  await algorithm.setup(model, { stream: (name) => new RandomStream(seed, `fl/run/${name}`) });
+  await algorithm.setup(model, runStreams(seed));
   let done = 0;
   try {
     const saved = options.checkpoint ? await options.checkpoint.load() : null;
@@ -503,12 +526,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const roundStart = performance.now();
       const ids = sampleClients(seed, round, clients.length, participation);
       const sampled = ids.map((i) => clients[i]!);
-      const weights = aggregationWeights(sampled.map((c) => c.sequences.length), weighting);
-      const info: RoundInfo = {
-        round,
-        rounds,
-        stream: (name) => new RandomStream(seed, `fl/round=${round}/${name}`),
-      };
+      const sizes = sampled.map((c) => c.samples ?? c.sequences.length);
+      const weights = aggregationWeights(sizes, weighting);
+      const info = roundInfo(seed, round, rounds);
       const outcome = await runRound(options, global, ledger, info, sampled, weights);
       const roundSeconds = (performance.now() - roundStart) / 1000;
       const evalStart = performance.now();

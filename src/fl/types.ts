@@ -37,8 +37,14 @@ import type { AlgorithmProperties } from "./algorithms/properties.ts";
 export interface ClientData {
   /** Client index 0 … N − 1. */
   readonly id: number;
-  /** Its training sequences. */
+  /** Its training sequences (none for a client whose data stays on its own machine). */
   readonly sequences: readonly Sequence[];
+  /**
+   * How many sequences it holds, when `sequences` is not here (a remote
+   * client of a federation, src/federation/server.ts): its aggregation
+   * weight's n_i. Default `sequences.length`.
+   */
+  readonly samples?: number;
   /** What the client holds, for reports (task name, category, language…). */
   readonly label?: string;
 }

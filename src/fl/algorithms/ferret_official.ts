@@ -305,11 +305,31 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
       momentum: this.#momentum,
       weights: this.#equalWeight ? messages.map(() => 1 / messages.length) : weights,
     });
+    return this.downloadOf(this.#pool.slice(), round);
+  }
+
+  /**
+   * The download of `round` for an aggregated `pool`, with the round's
+   * server learning rate (a remote client rebuilds it from the pool it
+   * receives: src/federation/codecs.ts).
+   */
+  downloadOf(pool: Float32Array, round: RoundInfo): OfficialDownload {
     const slrMax = this.settings.globalLr;
     return {
-      pool: this.#pool.slice(),
+      pool,
       slr: serverLearningRate(this.#anneal, slrMax, this.#slrMin, round.round, round.rounds),
     };
+  }
+
+  /** The seed pool's Philox key (after setup): every party of a federation draws the same. */
+  get poolKey(): number {
+    if (!this.#seeds) throw new TypeError("Cannot read the seed pool's key before setup");
+    return this.#seeds.key;
+  }
+
+  /** K, the pool's size. */
+  get K(): number {
+    return this.settings.K;
   }
 
   /** Item 8 onto `target`: target −= slr·Σ_{i,l} clip(pool[i,l]·v_{l,i}). */

@@ -1,0 +1,125 @@
+/**
+ * `deno task client`: one client of a federation (src/federation/client.ts)
+ * until the server says it is done.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Backend, BACKENDS } from "../gpu/device.ts";
+import { Gpu } from "../gpu/gpu.ts";
+import { runClient } from "../federation/client.ts";
+import { UsageError } from "./args.ts";
+
+/** Usage of `deno task client`. */
+export const CLIENT_USAGE = `Usage: deno task client --server URL --token T --client I [options]
+
+Joins the federation at URL (as \`deno task serve\` prints it) as client I,
+which holds partition I of the federation's built-in suite, and trains in
+every round it is sampled for.
+
+  --server URL         the server, e.g. http://127.0.0.1:8787
+  --token T            the token the server printed
+  --client I           this client's index, 0 … N − 1
+  --retry S            seconds to keep reconnecting after a drop (default 60)
+  --backend B          force a WebGPU backend: ${BACKENDS.join(" | ")}
+  --help               this text`;
+
+/** Parsed arguments of `deno task client`. */
+export interface ClientArgs {
+  readonly server: string;
+  readonly token: string;
+  readonly client: number;
+  readonly retry: number;
+  readonly backend?: Backend;
+  readonly help: boolean;
+}
+
+/**
+ * Parses `deno task client`'s arguments.
+ *
+ * @example
+ * ```ts
+ * import { parseClientArgs } from "./client.ts";
+ * const args = parseClientArgs(["--server", "http://127.0.0.1:8787", "--token", "t", "--client", "2"]);
+ * console.log(args.client, args.retry); // 2 60
+ * ```
+ */
+export function parseClientArgs(argv: readonly string[]): ClientArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        server: { type: "string" },
+        token: { type: "string" },
+        client: { type: "string" },
+        retry: { type: "string" },
+        backend: { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${CLIENT_USAGE}`);
+  }
+  if (values.help) return { server: "", token: "", client: 0, retry: 0, help: true };
+  for (const flag of ["server", "token", "client"] as const) {
+    if (!values[flag]) throw new UsageError(`Cannot join without --${flag}\n\n${CLIENT_USAGE}`);
+  }
+  try {
+    const url = new URL(values.server!);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError();
+  } catch {
+    throw new UsageError(`Cannot join ${values.server}: expected an http:// or https:// URL`);
+  }
+  const client = Number(values.client);
+  if (!Number.isInteger(client) || client < 0) {
+    throw new UsageError(`Cannot be client ${values.client}: expected an integer ≥ 0`);
+  }
+  const retry = values.retry === undefined ? 60 : Number(values.retry);
+  if (!(retry >= 0)) throw new UsageError(`Cannot retry for ${values.retry} s`);
+  const backend = values.backend as Backend | undefined;
+  if (backend !== undefined && !BACKENDS.includes(backend)) {
+    throw new UsageError(`Cannot force backend "${backend}": choose ${BACKENDS.join(", ")}`);
+  }
+  return {
+    server: values.server!,
+    token: values.token!,
+    client,
+    retry,
+    ...(backend ? { backend } : {}),
+    help: false,
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const args = parseClientArgs(Deno.args);
+    if (args.help) {
+      console.log(CLIENT_USAGE);
+      Deno.exit(0);
+    }
+    const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
+    const summary = await runClient({
+      server: args.server,
+      token: args.token,
+      client: args.client,
+      gpu,
+      retrySeconds: args.retry,
+      log: (line) => console.log(line),
+    });
+    console.log(
+      `Done: trained in rounds ${summary.trained.join(", ")}; sent ${summary.bytes.up} B, ` +
+        `received ${summary.bytes.down} B after joining (${summary.bytes.welcome} B at joining); ` +
+        `model ${summary.hash.slice(0, 16)}…, final eval loss ${summary.evalLoss?.toFixed(4)}`,
+    );
+    gpu.destroy();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      Deno.exit(2);
+    }
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
+}

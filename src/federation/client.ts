@@ -1,0 +1,271 @@
+/**
+ * A federation client (`deno task client`): fetches the server's spec
+ * (src/federation/spec.ts), builds the same model and algorithm and its own
+ * data — client i holds partition i of the spec's suite — joins the
+ * server's WebSocket with the token, and then follows the server:
+ *
+ * - `welcome`: takes the global model it carries (once at joining, and
+ *   again only when its hash disagreed with the server's);
+ * - `train` r: trains from its global model with the algorithm's own client
+ *   work and the run's streams for round r (the simulator's), and uploads
+ *   its message (src/federation/codecs.ts) with its mean loss and ‖Δ‖;
+ * - `broadcast` r: applies it — for Ferret by rebuilding the update from
+ *   the pool's seeds and coordinates, never downloading weights — and
+ *   answers with the SHA-256 of its model;
+ * - `done`: the federation is over.
+ *
+ * If the connection drops (a server restart), it reconnects and joins
+ * again, for as long as `retrySeconds` allows.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/gpu.ts";
+import type { GpuVector } from "../gpu/vector.ts";
+import type { Transformer } from "../model/transformer.ts";
+import { roundInfo, runStreams } from "../fl/simulator.ts";
+import type { ClientData, FederatedAlgorithm } from "../fl/types.ts";
+import { codecFor, type WireCodec } from "./codecs.ts";
+import {
+  type FederationSpec,
+  specAlgorithm,
+  specClients,
+  specModel,
+  validateSpec,
+} from "./spec.ts";
+import {
+  concatBytes,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  hex,
+  kindName,
+  MessageKind,
+  modelHash,
+} from "./wire.ts";
+
+/** Options of {@linkcode runClient}. */
+export interface ClientOptions {
+  /** The server, e.g. `http://127.0.0.1:8787`. */
+  readonly server: string;
+  /** The token the server issued. */
+  readonly token: string;
+  /** Which partition of the spec's suite this client holds (0 … N − 1). */
+  readonly client: number;
+  /** The device it trains on. */
+  readonly gpu: Gpu;
+  /** Seconds to keep reconnecting after the connection drops (default 60). */
+  readonly retrySeconds?: number;
+  /** Where progress lines go (default nowhere). */
+  readonly log?: (line: string) => void;
+}
+
+/** What a client did. */
+export interface ClientSummary {
+  /** Rounds it trained in. */
+  readonly trained: number[];
+  /** Broadcasts it applied. */
+  readonly applied: number;
+  /** Welcomes it took (1 per join, more after a disagreement). */
+  readonly welcomes: number;
+  /** Its mean local loss per round it trained in. */
+  readonly losses: number[];
+  /** The server's last eval loss, as `done` reported it. */
+  readonly evalLoss: number | null;
+  /** Frame bytes it sent and received (framing included), welcomes apart. */
+  readonly bytes: { readonly up: number; readonly down: number; readonly welcome: number };
+  /** The SHA-256 of its final model, in hex. */
+  readonly hash: string;
+}
+
+/** The spec of the federation at `server`. */
+export async function fetchSpec(server: string, token: string): Promise<FederationSpec> {
+  const response = await fetch(new URL("/spec", server), {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new Error(`Cannot fetch the federation's spec from ${server}: ${text.trim()}`);
+  }
+  return validateSpec(JSON.parse(text));
+}
+
+/** One client's state across connections. */
+class ClientState {
+  readonly trained: number[] = [];
+  readonly losses: number[] = [];
+  applied = 0;
+  welcomes = 0;
+  up = 0;
+  down = 0;
+  welcome = 0;
+  evalLoss: number | null = null;
+  done = false;
+
+  constructor(
+    readonly spec: FederationSpec,
+    readonly model: Transformer,
+    readonly algorithm: FederatedAlgorithm,
+    readonly codec: WireCodec,
+    readonly data: ClientData,
+    readonly global: GpuVector,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** The model's trainable vector: the global model between rounds. */
+  get params(): GpuVector {
+    return this.model.trainable.params.vector;
+  }
+
+  async handle(frame: Frame, send: (frame: Uint8Array) => void): Promise<void> {
+    const counted = (bytes: Uint8Array) => {
+      send(bytes);
+      this.up += bytes.length;
+    };
+    switch (frame.kind) {
+      case MessageKind.welcome: {
+        this.codec.setParameters(this.params, new Float32Array(frame.payload.slice().buffer));
+        this.welcomes++;
+        this.welcome += frame.bytes;
+        this.log(`client ${this.data.id}: holds the global model after round ${frame.round}`);
+        return;
+      }
+      case MessageKind.train: {
+        this.down += frame.bytes;
+        const info = roundInfo(this.spec.seed, frame.round, this.spec.rounds);
+        this.params.copyTo(this.global);
+        const [outcome] = await this.algorithm.train({
+          ...info,
+          model: this.model,
+          global: this.global,
+          clients: [this.data],
+        });
+        const message = outcome!.upload === null
+          ? new Uint8Array(0)
+          : await this.codec.encodeUpload(outcome!.upload);
+        this.global.copyTo(this.params);
+        const prefix = new Float32Array([outcome!.loss, outcome!.updateNorm ?? NaN]);
+        counted(encodeFrame(MessageKind.upload, frame.round, null, concatBytes(prefix, message)));
+        this.trained.push(frame.round);
+        this.losses.push(outcome!.loss);
+        this.log(
+          `client ${this.data.id}: round ${frame.round} trained, loss ${outcome!.loss.toFixed(4)}`,
+        );
+        return;
+      }
+      case MessageKind.broadcast: {
+        this.down += frame.bytes;
+        const info = roundInfo(this.spec.seed, frame.round, this.spec.rounds);
+        await this.codec.applyBroadcast(frame.payload, this.params, info);
+        this.applied++;
+        const hash = await modelHash(await this.codec.parameters(this.params));
+        counted(encodeFrame(MessageKind.ack, frame.round, null, hash));
+        return;
+      }
+      case MessageKind.error:
+        this.log(`client ${this.data.id}: the server says: ${frame.json.message}`);
+        return;
+      case MessageKind.done:
+        this.evalLoss = typeof frame.json.evalLoss === "number" ? frame.json.evalLoss : null;
+        this.done = true;
+        return;
+      default:
+        send(encodeFrame(MessageKind.error, frame.round, {
+          message: `A client does not take ${kindName(frame.kind)} frames`,
+        }));
+    }
+  }
+}
+
+/** One connection: join, follow the server until it closes; true when the federation is done. */
+function connect(state: ClientState, options: ClientOptions): Promise<boolean> {
+  const url = new URL("/federation", options.server);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    let chain = Promise.resolve();
+    const send = (bytes: Uint8Array) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(bytes);
+    };
+    socket.onopen = () => {
+      send(encodeFrame(MessageKind.join, 0, {
+        token: options.token,
+        client: options.client,
+        samples: state.data.sequences.length,
+      }));
+    };
+    socket.onmessage = (event) => {
+      // Frames are handled one after another, in arrival order.
+      chain = chain.then(async () => {
+        try {
+          const frame = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
+          await state.handle(frame, send);
+          if (state.done) socket.close(1000, "done");
+        } catch (error) {
+          state.log(`client ${options.client}: ${(error as Error).message}`);
+          send(encodeFrame(MessageKind.error, 0, { message: (error as Error).message }));
+        }
+      });
+    };
+    socket.onerror = () => {};
+    socket.onclose = () => {
+      chain.then(() => resolve(state.done));
+    };
+  });
+}
+
+/**
+ * Runs one client until the server says the federation is done (or stops
+ * answering for longer than `retrySeconds`).
+ */
+export async function runClient(options: ClientOptions): Promise<ClientSummary> {
+  const log = options.log ?? (() => {});
+  const retry = options.retrySeconds ?? 60;
+  const spec = await fetchSpec(options.server, options.token);
+  const data = specClients(spec)[options.client];
+  if (!data) {
+    throw new RangeError(
+      `Cannot be client ${options.client}: the spec's suite has ${
+        specClients(spec).length
+      } clients`,
+    );
+  }
+  const model = await specModel(options.gpu, spec);
+  const algorithm = specAlgorithm(spec);
+  const global = model.trainable.params.vector.like("client's global model");
+  try {
+    await algorithm.setup(model, runStreams(spec.seed));
+    const codec = codecFor(algorithm, model);
+    const state = new ClientState(spec, model, algorithm, codec, data, global, log);
+    let quietSince = performance.now();
+    while (!state.done) {
+      const before = state.applied + state.trained.length + state.welcomes;
+      if (await connect(state, options)) break;
+      if (state.applied + state.trained.length + state.welcomes > before) {
+        quietSince = performance.now();
+      }
+      if ((performance.now() - quietSince) / 1000 > retry) {
+        throw new Error(
+          `Cannot reach the federation at ${options.server}: no progress for ${retry} s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const hash = hex(await modelHash(await codec.parameters(state.params)));
+    codec.destroy();
+    return {
+      trained: state.trained,
+      applied: state.applied,
+      welcomes: state.welcomes,
+      losses: state.losses,
+      evalLoss: state.evalLoss,
+      bytes: { up: state.up, down: state.down, welcome: state.welcome },
+      hash,
+    };
+  } finally {
+    global.destroy();
+    algorithm.destroy?.();
+    model.destroy();
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * What each algorithm's messages look like on the wire (the payloads of
+ * src/federation/wire.ts's `upload` and `broadcast` frames), byte for byte
+ * the ledger's count (src/fl/ledger.ts) for the same message:
+ *
+ * - **Model averaging** (FedAvg, FedZO, the PEFT baselines): up, the
+ *   update Δ_i; down, the new global trainable vector — its d parameters
+ *   as f32, tensor by tensor in the layout's order (the layout's alignment
+ *   padding is not sent). 4d bytes each way.
+ * - **Ferret, official mode**: up, n u32 pool positions l·K + i (block
+ *   by block) then their n f32 coordinates: 8n bytes; down, the pool key
+ *   (u32 low, u32 high), then the m non-zero entries of the aggregated
+ *   pool [L × K] as m u32 positions and m f32 values: 8 + 8m bytes. The
+ *   client checks the key against the pool it drew itself, rebuilds the
+ *   download with the round's server learning rate and applies it with the
+ *   algorithm's own reconstruction: no weights travel after joining.
+ *
+ * Decoding refuses a payload of the wrong size, positions out of range or
+ * out of order, repeated positions and non-finite values with a
+ * {@linkcode WireError}: a malformed upload drops its client, never the
+ * aggregate.
+ *
+ * @module
+ */
+
+import type { GpuVector } from "../gpu/vector.ts";
+import type { Transformer } from "../model/transformer.ts";
+import { ModelAveraging, type ModelUpdate } from "../fl/algorithms/model_average.ts";
+import {
+  FerretOfficial,
+  type OfficialDownload,
+  type OfficialMessage,
+} from "../fl/algorithms/ferret_official.ts";
+import type { FederatedAlgorithm, RoundInfo } from "../fl/types.ts";
+import { concatBytes, f32Of, u32Of, WireError } from "./wire.ts";
+
+/** One algorithm's messages as bytes, both ways. */
+export interface WireCodec<Upload = unknown, Broadcast = unknown> {
+  /** The largest upload payload a well-formed client sends. */
+  readonly maxUploadBytes: number;
+  /** A client's upload as bytes. */
+  encodeUpload(upload: Upload): Promise<Uint8Array>;
+  /** The server's view of client `client`'s upload bytes, held in slot `slot` of the round. */
+  decodeUpload(bytes: Uint8Array, client: number, slot: number): Upload;
+  /** The broadcast as bytes, given the server's global model after applying it. */
+  encodeBroadcast(broadcast: Broadcast, global: GpuVector): Promise<Uint8Array>;
+  /** A client brings its global model to the round's new one. */
+  applyBroadcast(bytes: Uint8Array, global: GpuVector, round: RoundInfo): Promise<void>;
+  /** The d parameters of `global` (f32, layout order, no padding): what hashes compare. */
+  parameters(global: GpuVector): Promise<Float32Array>;
+  /** Writes `values` (as {@linkcode WireCodec.parameters} gives them) into `global`. */
+  setParameters(global: GpuVector, values: Float32Array): void;
+  /** Frees its buffers. */
+  destroy(): void;
+}
+
+function finite(values: Float32Array, what: string): Float32Array {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new WireError(`${what} holds a non-finite value at ${bad}`);
+  return values;
+}
+
+/** The trainable vector's parameters without the layout's padding, both ways. */
+class Parameters {
+  readonly #tensors: readonly { readonly offset: number; readonly numel: number }[];
+  readonly count: number;
+  readonly length: number;
+
+  constructor(model: Transformer) {
+    const layout = model.trainable.params.layout;
+    this.#tensors = layout.tensors;
+    this.count = layout.numParameters;
+    this.length = model.trainable.params.vector.length;
+  }
+
+  gather(vector: Float32Array): Float32Array {
+    const out = new Float32Array(this.count);
+    let at = 0;
+    for (const t of this.#tensors) {
+      out.set(vector.subarray(t.offset, t.offset + t.numel), at);
+      at += t.numel;
+    }
+    return out;
+  }
+
+  scatter(values: Float32Array): Float32Array {
+    if (values.length !== this.count) {
+      throw new WireError(`expected ${this.count} parameters, got ${values.length}`);
+    }
+    const out = new Float32Array(this.length);
+    let at = 0;
+    for (const t of this.#tensors) {
+      out.set(values.subarray(at, at + t.numel), t.offset);
+      at += t.numel;
+    }
+    return out;
+  }
+}
+
+/** Shared by every codec: the parameters of the global model. */
+abstract class CodecBase<Upload, Broadcast> implements WireCodec<Upload, Broadcast> {
+  protected readonly params: Parameters;
+  abstract readonly maxUploadBytes: number;
+
+  constructor(model: Transformer) {
+    this.params = new Parameters(model);
+  }
+
+  async parameters(global: GpuVector): Promise<Float32Array> {
+    return this.params.gather(await global.read());
+  }
+
+  setParameters(global: GpuVector, values: Float32Array): void {
+    global.write(this.params.scatter(values));
+  }
+
+  abstract encodeUpload(upload: Upload): Promise<Uint8Array>;
+  abstract decodeUpload(bytes: Uint8Array, client: number, slot: number): Upload;
+  abstract encodeBroadcast(broadcast: Broadcast, global: GpuVector): Promise<Uint8Array>;
+  abstract applyBroadcast(bytes: Uint8Array, global: GpuVector, round: RoundInfo): Promise<void>;
+  destroy(): void {}
+}
+
+/** FedAvg, FedZO, the PEFT baselines: whole vectors both ways. */
+class VectorCodec extends CodecBase<ModelUpdate, unknown> {
+  readonly maxUploadBytes: number;
+  readonly #shape: GpuVector;
+  readonly #slots: GpuVector[] = [];
+
+  constructor(model: Transformer) {
+    super(model);
+    this.maxUploadBytes = 4 * this.params.count;
+    this.#shape = model.trainable.params.vector;
+  }
+
+  async encodeUpload(upload: ModelUpdate): Promise<Uint8Array> {
+    return concatBytes(this.params.gather(await upload.delta.read()));
+  }
+
+  decodeUpload(bytes: Uint8Array, _client: number, slot: number): ModelUpdate {
+    if (bytes.length !== this.maxUploadBytes) {
+      throw new WireError(`an update is ${this.maxUploadBytes} bytes, this one ${bytes.length}`);
+    }
+    const values = this.params.scatter(finite(f32Of(bytes, "the update"), "the update"));
+    while (this.#slots.length <= slot) this.#slots.push(this.#shape.like("received update"));
+    const delta = this.#slots[slot]!;
+    delta.write(values);
+    return { delta };
+  }
+
+  async encodeBroadcast(_broadcast: unknown, global: GpuVector): Promise<Uint8Array> {
+    return concatBytes(await this.parameters(global));
+  }
+
+  applyBroadcast(bytes: Uint8Array, global: GpuVector): Promise<void> {
+    this.setParameters(global, finite(f32Of(bytes, "the global model"), "the global model"));
+    return Promise.resolve();
+  }
+
+  override destroy(): void {
+    for (const slot of this.#slots.splice(0)) slot.destroy();
+  }
+}
+
+/** Ferret (official mode): pool positions and coordinates up, the pool's non-zeros down. */
+class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
+  readonly maxUploadBytes: number;
+  readonly #algorithm: FerretOfficial;
+  readonly #blocks: number;
+
+  constructor(model: Transformer, algorithm: FerretOfficial) {
+    super(model);
+    this.#algorithm = algorithm;
+    this.#blocks = algorithm.blocks.length;
+    if (this.#blocks === 0) throw new TypeError("Cannot encode Ferret's messages before its setup");
+    this.maxUploadBytes = 8 * this.#blocks * algorithm.K;
+  }
+
+  encodeUpload(message: OfficialMessage): Promise<Uint8Array> {
+    const K = this.#algorithm.K;
+    const positions = new Uint32Array(message.indices.length);
+    let at = 0;
+    message.counts.forEach((count, block) => {
+      for (let j = 0; j < count; j++, at++) positions[at] = block * K + message.indices[at]!;
+    });
+    return Promise.resolve(concatBytes(positions, message.coordinates));
+  }
+
+  decodeUpload(bytes: Uint8Array, client: number): OfficialMessage {
+    const K = this.#algorithm.K;
+    if (bytes.length % 8 !== 0 || bytes.length > this.maxUploadBytes) {
+      throw new WireError(
+        `a Ferret upload is 8 bytes per coordinate, at most ${this.maxUploadBytes}; this one is ${bytes.length}`,
+      );
+    }
+    const n = bytes.length / 8;
+    const positions = u32Of(bytes.subarray(0, 4 * n), "the positions");
+    const coordinates = finite(f32Of(bytes.subarray(4 * n), "the coordinates"), "the coordinates");
+    const counts = new Array<number>(this.#blocks).fill(0);
+    const indices = new Uint32Array(n);
+    const seen = new Set<number>();
+    let previousBlock = 0;
+    positions.forEach((position, j) => {
+      const block = Math.floor(position / K);
+      if (block >= this.#blocks) {
+        throw new WireError(`position ${position} is outside the pool's ${this.#blocks} × ${K}`);
+      }
+      if (block < previousBlock) throw new WireError("the positions are not block by block");
+      if (seen.has(position)) throw new WireError(`position ${position} is sent twice`);
+      seen.add(position);
+      previousBlock = block;
+      counts[block]!++;
+      indices[j] = position - block * K;
+    });
+    return { client, counts, indices, coordinates };
+  }
+
+  encodeBroadcast(download: OfficialDownload): Promise<Uint8Array> {
+    const positions: number[] = [];
+    download.pool.forEach((v, i) => {
+      if (v !== 0) positions.push(i);
+    });
+    const key = this.#algorithm.poolKey;
+    return Promise.resolve(concatBytes(
+      new Uint32Array([key % 2 ** 32, Math.floor(key / 2 ** 32)]),
+      new Uint32Array(positions),
+      new Float32Array(positions.map((i) => download.pool[i]!)),
+    ));
+  }
+
+  async applyBroadcast(bytes: Uint8Array, global: GpuVector, round: RoundInfo): Promise<void> {
+    const size = this.#blocks * this.#algorithm.K;
+    if (bytes.length < 8 || bytes.length % 8 !== 0 || bytes.length > 8 + 8 * size) {
+      throw new WireError(
+        `a Ferret broadcast is 8 + 8m bytes, m ≤ ${size}; this one is ${bytes.length}`,
+      );
+    }
+    const [lo, hi] = u32Of(bytes.subarray(0, 8), "the pool key");
+    const key = hi! * 2 ** 32 + lo!;
+    if (key !== this.#algorithm.poolKey) {
+      throw new WireError(
+        `the server's seed pool (key ${key}) is not this client's (${this.#algorithm.poolKey}): ` +
+          "client and server do not run the same federation spec",
+      );
+    }
+    const m = (bytes.length - 8) / 8;
+    const positions = u32Of(bytes.subarray(8, 8 + 4 * m), "the pool positions");
+    const values = finite(f32Of(bytes.subarray(8 + 4 * m), "the pool values"), "the pool values");
+    const pool = new Float32Array(size);
+    positions.forEach((position, j) => {
+      if (position >= size) throw new WireError(`pool position ${position} is outside ${size}`);
+      pool[position] = values[j]!;
+    });
+    await this.#algorithm.apply(this.#algorithm.downloadOf(pool, round), global, round);
+  }
+}
+
+/**
+ * The codec of `algorithm` (after its setup on `model`), or a TypeError
+ * naming the algorithms the wire carries.
+ */
+export function codecFor(algorithm: FederatedAlgorithm, model: Transformer): WireCodec {
+  if (algorithm instanceof ModelAveraging) return new VectorCodec(model) as WireCodec;
+  if (algorithm instanceof FerretOfficial) return new PoolCodec(model, algorithm) as WireCodec;
+  throw new TypeError(
+    `Cannot federate ${algorithm.name} (${algorithm.id}) over the network: the wire carries ` +
+      "FedAvg, FedZO, the PEFT baselines and Ferret in official mode",
+  );
+}
