@@ -1,7 +1,8 @@
 /**
  * `deno task serve`: runs a federation server (src/federation/server.ts)
- * until its last round, printing the token and the command each client
- * runs. Its state — the join token and the per-round checkpoint — lives in
+ * until its last round, printing the token, the command each Deno client
+ * runs and the browser client's address (the page's script is bundled at
+ * start, src/federation/bundle.ts). Its state — the join token and the per-round checkpoint — lives in
  * `.cache/federation/<name>/`, so the same command after a crash or a
  * Ctrl-C resumes from the last finished round, with the same token.
  *
@@ -12,6 +13,7 @@ import { parseArgs } from "node:util";
 import { SUITE_NAMES, type SuiteName } from "../data/suites/builtin.ts";
 import { type Backend, BACKENDS } from "../gpu/device.ts";
 import { Gpu } from "../gpu/gpu.ts";
+import { bundleBrowserClient } from "../federation/bundle.ts";
 import { FederationServer } from "../federation/server.ts";
 import { exampleSpec, type FederationSpec, validateSpec } from "../federation/spec.ts";
 import { hex } from "../federation/wire.ts";
@@ -163,6 +165,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const dir = `.cache/federation/${args.name}`;
   if (args.fresh) await Deno.remove(dir, { recursive: true }).catch(() => {});
   const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
+  const browserClient = await bundleBrowserClient().catch((error: Error) => {
+    console.error(`No browser page: ${error.message}`);
+    return undefined;
+  });
   const server = await FederationServer.start({
     spec: args.spec,
     gpu,
@@ -172,6 +178,7 @@ async function main(argv: readonly string[]): Promise<number> {
     checkpoint: new FileCheckpointStore(`${dir}/checkpoint.bin`),
     deadlineSeconds: args.deadline,
     log: (line) => console.log(line),
+    ...(browserClient ? { browserClient } : {}),
   });
   const clients = server.clients;
   console.log(
@@ -181,6 +188,11 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(`Token: ${server.token}`);
   console.log("Each client runs (i = 0 … " + (clients - 1) + "):");
   console.log(`  deno task client --server ${server.url} --token ${server.token} --client i`);
+  if (browserClient) {
+    console.log(
+      `or opens, in a browser with WebGPU: ${server.url}/?token=${server.token}&client=i`,
+    );
+  }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
       console.log("Stopped; the same command resumes from the last finished round.");

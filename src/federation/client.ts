@@ -58,6 +58,26 @@ export interface ClientOptions {
   readonly retrySeconds?: number;
   /** Where progress lines go (default nowhere). */
   readonly log?: (line: string) => void;
+  /** Called after every frame with where the client stands (the browser page's status view). */
+  readonly onStatus?: (status: ClientStatus) => void;
+}
+
+/** Where a client stands. */
+export interface ClientStatus {
+  /** The last round whose global model it holds. */
+  readonly round: number;
+  /** Rounds it trained in. */
+  readonly trained: number;
+  /** Its last mean local loss (NaN before it trains). */
+  readonly loss: number;
+  /** Frame bytes sent and received after joining, and received at joining. */
+  readonly bytes: { readonly up: number; readonly down: number; readonly welcome: number };
+  /** SHA-256 of its model after the last broadcast, in hex ("" before one). */
+  readonly hash: string;
+  /** Times the server sent the whole model again because the hashes disagreed. */
+  readonly resyncs: number;
+  /** Whether the server has said the federation is over. */
+  readonly done: boolean;
 }
 
 /** What a client did. */
@@ -101,6 +121,8 @@ class ClientState {
   welcome = 0;
   evalLoss: number | null = null;
   done = false;
+  round = 0;
+  hash = "";
 
   constructor(
     readonly spec: FederationSpec,
@@ -111,6 +133,18 @@ class ClientState {
     readonly global: GpuVector,
     readonly log: (line: string) => void,
   ) {}
+
+  status(): ClientStatus {
+    return {
+      round: this.round,
+      trained: this.trained.length,
+      loss: this.losses.at(-1) ?? NaN,
+      bytes: { up: this.up, down: this.down, welcome: this.welcome },
+      hash: this.hash,
+      resyncs: Math.max(0, this.welcomes - 1),
+      done: this.done,
+    };
+  }
 
   /** The model's trainable vector: the global model between rounds. */
   get params(): GpuVector {
@@ -127,6 +161,7 @@ class ClientState {
         this.codec.setParameters(this.params, new Float32Array(frame.payload.slice().buffer));
         this.welcomes++;
         this.welcome += frame.bytes;
+        this.round = frame.round;
         this.log(`client ${this.data.id}: holds the global model after round ${frame.round}`);
         return;
       }
@@ -158,7 +193,9 @@ class ClientState {
         const info = roundInfo(this.spec.seed, frame.round, this.spec.rounds);
         await this.codec.applyBroadcast(frame.payload, this.params, info);
         this.applied++;
+        this.round = frame.round;
         const hash = await modelHash(await this.codec.parameters(this.params));
+        this.hash = hex(hash);
         counted(encodeFrame(MessageKind.ack, frame.round, null, hash));
         return;
       }
@@ -201,6 +238,7 @@ function connect(state: ClientState, options: ClientOptions): Promise<boolean> {
         try {
           const frame = decodeFrame(new Uint8Array(event.data as ArrayBuffer));
           await state.handle(frame, send);
+          options.onStatus?.(state.status());
           if (state.done) socket.close(1000, "done");
         } catch (error) {
           state.log(`client ${options.client}: ${(error as Error).message}`);
@@ -252,7 +290,6 @@ export async function runClient(options: ClientOptions): Promise<ClientSummary> 
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    const hash = hex(await modelHash(await codec.parameters(state.params)));
     codec.destroy();
     return {
       trained: state.trained,
@@ -261,7 +298,7 @@ export async function runClient(options: ClientOptions): Promise<ClientSummary> 
       losses: state.losses,
       evalLoss: state.evalLoss,
       bytes: { up: state.up, down: state.down, welcome: state.welcome },
-      hash,
+      hash: state.hash,
     };
   } finally {
     global.destroy();

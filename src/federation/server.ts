@@ -6,7 +6,9 @@
  * - `GET /spec` (with the token as `Authorization: Bearer <token>`): the
  *   federation's spec (src/federation/spec.ts), for a client to build its
  *   model, algorithm and data; `GET /status`: the round and who is joined;
- *   `GET /federation`: the WebSocket every client joins through.
+ *   `GET /federation`: the WebSocket every client joins through; `GET /`
+ *   and `/client.js`: the browser client's page and script, when given
+ *   (src/federation/browser.ts).
  * - A client joins with the token the server issued and its client index;
  *   a socket that sends anything else first, or nothing within
  *   `joinSeconds`, is refused with an `error` frame and closed.
@@ -52,6 +54,7 @@ import type {
   RunStreams,
 } from "../fl/types.ts";
 import { codecFor, type WireCodec } from "./codecs.ts";
+import { CLIENT_PAGE } from "./page.ts";
 import {
   type FederationSpec,
   specAlgorithm,
@@ -97,6 +100,11 @@ export interface ServerOptions {
   readonly log?: (line: string) => void;
   /** Called with each round's record. */
   readonly onRound?: (record: RoundRecord) => void | Promise<void>;
+  /**
+   * The browser client's script (src/federation/bundle.ts): with it the
+   * server serves the client page at `/?token=<token>&client=<i>`.
+   */
+  readonly browserClient?: string;
 }
 
 /** Bytes of one round's frames between the server and one client, framing included. */
@@ -224,6 +232,15 @@ export class FederationServer {
       }
       return Response.json(this.spec);
     }
+    const script = this.#options.browserClient;
+    if (script !== undefined && path === "/") {
+      return new Response(CLIENT_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+    }
+    if (script !== undefined && path === "/client.js") {
+      return new Response(script, {
+        headers: { "content-type": "text/javascript; charset=utf-8" },
+      });
+    }
     if (path === "/status") {
       return Response.json({
         round: this.#round,
@@ -232,7 +249,7 @@ export class FederationServer {
         joined: this.joined,
       });
     }
-    return new Response("Not found: try /status, /spec or /federation\n", { status: 404 });
+    return new Response("Not found: try /, /status, /spec or /federation\n", { status: 404 });
   }
 
   /** A new socket: it must join first, within `joinSeconds`. */

@@ -133,8 +133,10 @@ const LIMIT_NAMES = [
   "maxUniformBufferBindingSize",
 ] as const;
 
+/** Whether this runtime is Deno and may read `variable` (a browser has no environment). */
 function envAllowed(variable: string): boolean {
-  return Deno.permissions.querySync({ name: "env", variable }).state === "granted";
+  return typeof Deno !== "undefined" &&
+    Deno.permissions.querySync({ name: "env", variable }).state === "granted";
 }
 
 /** Mesa prints a warning on every adapter request when XDG_RUNTIME_DIR is unset. */

@@ -16,12 +16,19 @@
  * @module
  */
 
-import { join } from "node:path";
 import { RandomStream } from "../../random/stream.ts";
 import { partitionByAttribute } from "../../fl/partition/by_attribute.ts";
 import { type Example, type FederatedDataset, federatedDataset } from "../example.ts";
 import type { TemplateId } from "../templates.ts";
-import { DataFormatError, lineOf, parseJson, readText, stringField, typeName } from "./read.ts";
+import {
+  DataFormatError,
+  lineOf,
+  parseJson,
+  pathIn,
+  readText,
+  stringField,
+  typeName,
+} from "./read.ts";
 
 /**
  * The nine client languages, in client order [our assumption; see module doc].
@@ -152,7 +159,7 @@ export async function loadCodeAlpaca(
   dir: string,
   options: CodeAlpacaOptions,
 ): Promise<FederatedDataset> {
-  const path = join(dir, options.file ?? "code_alpaca_20k.json");
+  const path = pathIn(dir, options.file ?? "code_alpaca_20k.json");
   const rows = await readCodeAlpacaRows(path);
   const dropped: Record<string, number> = {};
   const labelled: Example[] = [];

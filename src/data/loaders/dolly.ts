@@ -20,11 +20,10 @@
  * @module
  */
 
-import { join } from "node:path";
 import { RandomStream } from "../../random/stream.ts";
 import { dirichletPartition } from "../../fl/partition/dirichlet.ts";
 import { type Example, type FederatedDataset, federatedDataset } from "../example.ts";
-import { DataFormatError, parseJsonl, readText, stringField } from "./read.ts";
+import { DataFormatError, parseJsonl, pathIn, readText, stringField } from "./read.ts";
 import type { TemplateId } from "../templates.ts";
 
 /** Options of {@linkcode loadDolly}; defaults are the paper's. */
@@ -75,7 +74,7 @@ export async function readDollyRows(path: string): Promise<Example[]> {
  * ```
  */
 export async function loadDolly(dir: string, options: DollyOptions): Promise<FederatedDataset> {
-  const path = join(dir, options.file ?? "databricks-dolly-15k.jsonl");
+  const path = pathIn(dir, options.file ?? "databricks-dolly-15k.jsonl");
   const rows = await readDollyRows(path);
   return splitDollyRows(rows, {
     ...options,

@@ -8,11 +8,10 @@
  * @module
  */
 
-import { join } from "node:path";
 import { iidPartition } from "../../fl/partition/iid.ts";
 import { finalAnswer } from "../../metrics/exact_match.ts";
 import { type Example, type FederatedDataset, federatedDataset } from "../example.ts";
-import { DataFormatError, parseJsonl, readText, stringField } from "./read.ts";
+import { DataFormatError, parseJsonl, pathIn, readText, stringField } from "./read.ts";
 
 /** Options of {@linkcode loadGsm8k}. */
 export interface Gsm8kOptions {
@@ -56,8 +55,8 @@ export async function readGsm8kRows(path: string): Promise<Example[]> {
  * ```
  */
 export async function loadGsm8k(dir: string, options: Gsm8kOptions): Promise<FederatedDataset> {
-  const train = await readGsm8kRows(join(dir, options.trainFile ?? "train.jsonl"));
-  const test = await readGsm8kRows(join(dir, options.testFile ?? "test.jsonl"));
+  const train = await readGsm8kRows(pathIn(dir, options.trainFile ?? "train.jsonl"));
+  const test = await readGsm8kRows(pathIn(dir, options.testFile ?? "test.jsonl"));
   const parts = iidPartition(train.length, options.clients ?? 3, options.seed);
   return federatedDataset({
     name: "gsm8k",

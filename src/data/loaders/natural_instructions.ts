@@ -20,10 +20,9 @@
  * @module
  */
 
-import { join } from "node:path";
 import { RandomStream } from "../../random/stream.ts";
 import { type Example, type FederatedDataset, federatedDataset } from "../example.ts";
-import { DataFormatError, lineOf, parseJson, readText, typeName } from "./read.ts";
+import { DataFormatError, lineOf, parseJson, pathIn, readText, typeName } from "./read.ts";
 
 /** Options of {@linkcode loadNaturalInstructions}; defaults are the paper's. */
 export interface NaturalInstructionsOptions {
@@ -142,9 +141,9 @@ export async function loadNaturalInstructions(
   const trainFraction = options.trainFraction ?? 0.2;
   const evalMin = options.evalMin ?? 20;
   const evalFraction = options.evalFraction ?? 0.02;
-  const splits = join(dir, "splits", "default");
-  let trainNames = await readTaskList(join(splits, "train_tasks.txt"));
-  let testNames = await readTaskList(join(splits, "test_tasks.txt"));
+  const splits = pathIn(dir, "splits", "default");
+  let trainNames = await readTaskList(pathIn(splits, "train_tasks.txt"));
+  let testNames = await readTaskList(pathIn(splits, "test_tasks.txt"));
   if (options.maxTrainTasks !== undefined) trainNames = trainNames.slice(0, options.maxTrainTasks);
   if (options.maxTestTasks !== undefined) testNames = testNames.slice(0, options.maxTestTasks);
   const dropped: Record<string, number> = {
@@ -161,7 +160,7 @@ export async function loadNaturalInstructions(
   const clients: Example[][] = [];
   const clientLabels: string[] = [];
   for (const name of trainNames) {
-    const task = await readNaturalInstructionsTask(join(dir, "tasks", `${name}.json`));
+    const task = await readNaturalInstructionsTask(pathIn(dir, "tasks", `${name}.json`));
     const kept = keep(task);
     if (kept.length < minTrain) {
       dropped["training task with < 20 instances"]!++;
@@ -175,7 +174,7 @@ export async function loadNaturalInstructions(
   }
   const test: Example[] = [];
   for (const name of testNames) {
-    const task = await readNaturalInstructionsTask(join(dir, "tasks", `${name}.json`));
+    const task = await readNaturalInstructionsTask(pathIn(dir, "tasks", `${name}.json`));
     const kept = keep(task);
     let chosen = kept;
     if (kept.length > evalMin) {

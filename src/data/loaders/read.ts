@@ -39,6 +39,21 @@ export class DataFormatError extends TypeError {
   }
 }
 
+/**
+ * `parts` joined under `dir` with single slashes: the loaders' paths,
+ * without `node:path`, so the built-in suites that share the loaders'
+ * splits also load in a browser (src/federation/browser.ts).
+ *
+ * @example
+ * ```ts
+ * import { pathIn } from "./read.ts";
+ * console.log(pathIn("/data/ni/", "splits", "default")); // /data/ni/splits/default
+ * ```
+ */
+export function pathIn(dir: string, ...parts: string[]): string {
+  return [dir.replace(/\/+$/, "") || "/", ...parts].join("/").replace(/^\/\//, "/");
+}
+
 /** Reads a UTF-8 text file, naming the path when it cannot. */
 export async function readText(path: string): Promise<string> {
   try {

@@ -1,0 +1,123 @@
+/**
+ * A federation with a browser tab in it: the server, two Deno clients and
+ * one headless Chromium client (its own WebGPU, SwiftShader on a CPU) run
+ * Ferret (official mode) and FedAvg. Every round every client's model hash
+ * agrees with the server's — across two WebGPU implementations, because
+ * Ferret's seed-based reconstruction is bit-exact and FedAvg sends the
+ * model itself — the wire's bytes are the ledger's plus the framing, and
+ * the final eval loss is the simulator's within 10⁻⁴ relative (the tab's
+ * local training rounds differently from lavapipe's; measured ≈ 10⁻⁸).
+ *
+ * Needs Debian's `chromium` (or `$CHROMIUM`); `.ci/run` installs it and sets
+ * FERRET_BROWSER_TEST=required, so there a missing browser fails the test.
+ * Elsewhere the test is skipped without one.
+ */
+
+import assert from "node:assert/strict";
+import { bundleBrowserClient } from "../../src/federation/bundle.ts";
+import { exampleSpec } from "../../src/federation/spec.ts";
+import { ROUND_FRAMING_DOWN, ROUND_FRAMING_UP } from "../../src/federation/wire.ts";
+import { client, simulated, startServer } from "./_federation.ts";
+
+const BROWSER = Deno.env.get("CHROMIUM") ?? "chromium";
+const REQUIRED = Deno.env.get("FERRET_BROWSER_TEST") === "required";
+
+function browserFound(): boolean {
+  try {
+    return new Deno.Command(BROWSER, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+const found = browserFound();
+if (REQUIRED && !found) throw new Error(`Cannot run the browser test: ${BROWSER} is not installed`);
+
+/** A headless Chromium tab on `url`, until killed; its console goes to stderr. */
+async function openTab(url: string) {
+  const profile = await Deno.makeTempDir({ prefix: "ferret-chromium-" });
+  const process = new Deno.Command(BROWSER, {
+    args: [
+      "--headless=new",
+      "--no-sandbox",
+      "--enable-unsafe-webgpu",
+      "--enable-logging=stderr",
+      `--user-data-dir=${profile}`,
+      url,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let closed: Promise<string> | null = null;
+  const close = async (): Promise<string> => {
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    const { stderr } = await process.output();
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    return new TextDecoder().decode(stderr).split("\n").filter((l) => l.includes("CONSOLE"))
+      .join("\n");
+  };
+  /** Closes the tab (once) and returns its console lines. */
+  return { close: () => (closed ??= close()) };
+}
+
+const script = await bundleBrowserClient();
+
+for (const kind of ["ferret", "fedavg"] as const) {
+  Deno.test({
+    name: `federation: ${kind} with two Deno clients and a Chromium tab agrees every round`,
+    ignore: !found,
+    async fn() {
+      const spec = exampleSpec("gsm8k-like", kind);
+      const server = await startServer(spec, { browserClient: script, deadlineSeconds: 120 });
+      const tab = await openTab(`${server.url}/?token=${server.token}&client=2`);
+      try {
+        const page = await fetch(server.url);
+        assert.match(await page.text(), /<script type="module" src="\/client.js">/);
+        const running = server.run();
+        const summaries = await Promise.all([0, 1].map((id) => client(server, id)));
+        const result = await running;
+        const console = await tab.close();
+        for (const record of result.records) {
+          assert.deepEqual(record.dropped, [], console);
+          assert.equal(record.extra.hashAgreeing, 3, console);
+          assert.equal(record.extra.hashDisagreeing, 0);
+        }
+        assert.equal(summaries[0]!.hash, summaries[1]!.hash);
+
+        const reference = await simulated(spec);
+        const final = result.records.at(-1)!.evalLoss!;
+        const expected = reference.records.at(-1)!.evalLoss!;
+        assert.ok(Math.abs(final - expected) <= 1e-4 * expected, `${final} vs ${expected}`);
+
+        // The tab's frames: the ledger's bytes plus the framing, every round.
+        for (const round of [1, 2, 3]) {
+          const ledger = result.ledger.transfers.filter((t) => t.round === round && t.client === 2);
+          const wire = server.wire.filter((t) => t.round === round && t.client === 2);
+          for (const direction of ["up", "down"] as const) {
+            const counted = ledger.filter((t) => t.direction === direction)
+              .reduce((s, t) => s + (t.bytes ?? 4 * t.scalars + 8 * t.seeds), 0);
+            const sent = wire.filter((t) => t.direction === direction).reduce(
+              (s, t) => s + t.bytes,
+              0,
+            );
+            const framing = direction === "up" ? ROUND_FRAMING_UP : ROUND_FRAMING_DOWN;
+            assert.equal(sent, counted + framing, `round ${round} ${direction}`);
+          }
+        }
+      } finally {
+        await tab.close();
+        await server.close();
+      }
+    },
+  });
+}
+
+Deno.test("federation: the browser client's script is one module with no Deno or node: import", () => {
+  assert.ok(script.length > 10_000);
+  assert.doesNotMatch(script, /from "node:/);
+  assert.doesNotMatch(script, /^import /m);
+  assert.match(script, /navigator\.gpu/);
+});
