@@ -9,21 +9,85 @@ import { parseArgs } from "node:util";
 import { type Backend, BACKENDS } from "../gpu/device.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import { runClient } from "../federation/client.ts";
+import type { Example } from "../data/example.ts";
+import { readCodeAlpacaRows } from "../data/loaders/code_alpaca.ts";
+import { readDollyRows } from "../data/loaders/dolly.ts";
+import { readGsm8kRows } from "../data/loaders/gsm8k.ts";
+import { readNaturalInstructionsTask } from "../data/loaders/natural_instructions.ts";
 import { UsageError } from "./args.ts";
 
 /** Usage of `deno task client`. */
 export const CLIENT_USAGE = `Usage: deno task client --server URL --token T --client I [options]
 
 Joins the federation at URL (as \`deno task serve\` prints it) as client I,
-which holds partition I of the federation's built-in suite, and trains in
-every round it is sampled for.
+which holds partition I of the federation's built-in suite (or its own
+file, --data), and trains in every round it is sampled for.
 
   --server URL         the server, e.g. http://127.0.0.1:8787
   --token T            the token the server printed
   --client I           this client's index, 0 … N − 1
+  --data FILE          train on this file instead of partition I of the built-in
+                       suite: a GSM8K or Dolly JSONL file, a CodeAlpaca JSON
+                       file or a Natural Instructions task file
+  --format F           the file's format: gsm8k, dolly, code-alpaca or
+                       natural-instructions (default: from the file's name)
   --retry S            seconds to keep reconnecting after a drop (default 60)
   --backend B          force a WebGPU backend: ${BACKENDS.join(" | ")}
   --help               this text`;
+
+/** The formats a client's own data file may have. */
+export const DATA_FORMATS = ["gsm8k", "dolly", "code-alpaca", "natural-instructions"] as const;
+
+/** One of {@linkcode DATA_FORMATS}. */
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
+/** `format`, or the one the file's name says (`gsm8k`, `dolly`, `code_alpaca`, `task…`). */
+function dataFormat(path: string, format: string | undefined): DataFormat {
+  if (format !== undefined) {
+    if (!DATA_FORMATS.includes(format as DataFormat)) {
+      throw new UsageError(`Cannot read --format ${format}: choose ${DATA_FORMATS.join(", ")}`);
+    }
+    return format as DataFormat;
+  }
+  const name = path.split("/").at(-1)!.toLowerCase();
+  const guess = name.includes("gsm8k")
+    ? "gsm8k"
+    : name.includes("dolly")
+    ? "dolly"
+    : name.includes("alpaca")
+    ? "code-alpaca"
+    : /^task\d+/.test(name)
+    ? "natural-instructions"
+    : null;
+  if (!guess) {
+    throw new UsageError(
+      `Cannot tell the format of ${path} from its name: add --format (${DATA_FORMATS.join(", ")})`,
+    );
+  }
+  return guess;
+}
+
+/** The examples of a client's own file, through the dataset loaders. */
+export async function readClientExamples(path: string, format: DataFormat): Promise<Example[]> {
+  switch (format) {
+    case "gsm8k":
+      return await readGsm8kRows(path);
+    case "dolly":
+      return await readDollyRows(path);
+    case "code-alpaca":
+      return await readCodeAlpacaRows(path);
+    case "natural-instructions": {
+      const task = await readNaturalInstructionsTask(path);
+      const label = path.split("/").at(-1)!.replace(/\.json$/, "");
+      return task.instances.map((x) => ({
+        instruction: task.definition,
+        input: x.input,
+        output: x.output,
+        label,
+      }));
+    }
+  }
+}
 
 /** Parsed arguments of `deno task client`. */
 export interface ClientArgs {
@@ -31,6 +95,8 @@ export interface ClientArgs {
   readonly token: string;
   readonly client: number;
   readonly retry: number;
+  /** Its own data file and format, if any. */
+  readonly data?: { readonly path: string; readonly format: DataFormat };
   readonly backend?: Backend;
   readonly help: boolean;
 }
@@ -55,6 +121,8 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
         token: { type: "string" },
         client: { type: "string" },
         retry: { type: "string" },
+        data: { type: "string" },
+        format: { type: "string" },
         backend: { type: "string" },
         help: { type: "boolean" },
       },
@@ -82,11 +150,18 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new UsageError(`Cannot force backend "${backend}": choose ${BACKENDS.join(", ")}`);
   }
+  if (values.format !== undefined && values.data === undefined) {
+    throw new UsageError("Cannot use --format without --data");
+  }
+  const data = values.data === undefined
+    ? undefined
+    : { path: values.data, format: dataFormat(values.data, values.format) };
   return {
     server: values.server!,
     token: values.token!,
     client,
     retry,
+    ...(data ? { data } : {}),
     ...(backend ? { backend } : {}),
     help: false,
   };
@@ -99,8 +174,10 @@ if (import.meta.main) {
       console.log(CLIENT_USAGE);
       Deno.exit(0);
     }
+    const examples = args.data && await readClientExamples(args.data.path, args.data.format);
     const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
     const summary = await runClient({
+      ...(examples ? { examples } : {}),
       server: args.server,
       token: args.token,
       client: args.client,

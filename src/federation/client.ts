@@ -1,7 +1,8 @@
 /**
  * A federation client (`deno task client`): fetches the server's spec
  * (src/federation/spec.ts), builds the same model and algorithm and its own
- * data — client i holds partition i of the spec's suite — joins the
+ * data — client i holds partition i of the spec's suite, or the examples
+ * of its own file, rendered with the suite's template — joins the
  * server's WebSocket with the token, and then follows the server:
  *
  * - `welcome`: takes the global model it carries (once at joining, and
@@ -26,9 +27,11 @@ import type { Transformer } from "../model/transformer.ts";
 import { roundInfo, runStreams } from "../fl/simulator.ts";
 import type { ClientData, FederatedAlgorithm } from "../fl/types.ts";
 import { codecFor, type WireCodec } from "./codecs.ts";
+import type { Example } from "../data/example.ts";
 import {
   type FederationSpec,
   specAlgorithm,
+  specClientData,
   specClients,
   specModel,
   validateSpec,
@@ -50,8 +53,10 @@ export interface ClientOptions {
   readonly server: string;
   /** The token the server issued. */
   readonly token: string;
-  /** Which partition of the spec's suite this client holds (0 … N − 1). */
+  /** Its index 0 … N − 1; without `examples` it holds that partition of the spec's suite. */
   readonly client: number;
+  /** Its own examples instead (a file read through the loaders: src/cli/client.ts). */
+  readonly examples?: readonly Example[];
   /** The device it trains on. */
   readonly gpu: Gpu;
   /** Seconds to keep reconnecting after the connection drops (default 60). */
@@ -98,7 +103,21 @@ export interface ClientSummary {
   readonly hash: string;
 }
 
-/** The spec of the federation at `server`. */
+/**
+ * The spec of the federation at `server`, asked for with the token.
+ *
+ * @example
+ * ```ts
+ * import { fetchSpec } from "./client.ts";
+ * import { FederationServer } from "./server.ts";
+ * import { exampleSpec } from "./spec.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * const server = await FederationServer.start({ spec: exampleSpec(), gpu: await Gpu.create(), port: 0 });
+ * console.log((await fetchSpec(server.url, server.token)).algorithm.kind); // ferret
+ * await fetchSpec(server.url, "wrong").catch((e) => console.log(e.message.includes("token"))); // true
+ * await server.close();
+ * ```
+ */
 export async function fetchSpec(server: string, token: string): Promise<FederationSpec> {
   const response = await fetch(new URL("/spec", server), {
     headers: { authorization: `Bearer ${token}` },
@@ -256,19 +275,35 @@ function connect(state: ClientState, options: ClientOptions): Promise<boolean> {
 /**
  * Runs one client until the server says the federation is done (or stops
  * answering for longer than `retrySeconds`).
+ *
+ * @example
+ * ```ts
+ * import { runClient } from "./client.ts";
+ * import { FederationServer } from "./server.ts";
+ * import { exampleSpec } from "./spec.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * const spec = { ...exampleSpec("gsm8k-like", "ferret"), rounds: 2 };
+ * const server = await FederationServer.start({ spec, gpu: await Gpu.create(), port: 0 });
+ * const running = server.run();
+ * const [first, ...others] = await Promise.all([0, 1, 2].map(async (client) =>
+ *   runClient({ server: server.url, token: server.token, client, gpu: await Gpu.create() })
+ * ));
+ * await running;
+ * console.log(first!.trained, others.every((o) => o.hash === first!.hash)); // [ 1, 2 ] true
+ * await server.close();
+ * ```
  */
 export async function runClient(options: ClientOptions): Promise<ClientSummary> {
   const log = options.log ?? (() => {});
   const retry = options.retrySeconds ?? 60;
   const spec = await fetchSpec(options.server, options.token);
-  const data = specClients(spec)[options.client];
-  if (!data) {
-    throw new RangeError(
-      `Cannot be client ${options.client}: the spec's suite has ${
-        specClients(spec).length
-      } clients`,
-    );
+  const clients = specClients(spec).length;
+  if (!Number.isInteger(options.client) || options.client < 0 || options.client >= clients) {
+    throw new RangeError(`Cannot be client ${options.client}: the federation has ${clients}`);
   }
+  const data = options.examples
+    ? specClientData(spec, options.client, options.examples)
+    : specClients(spec)[options.client]!;
   const model = await specModel(options.gpu, spec);
   const algorithm = specAlgorithm(spec);
   const global = model.trainable.params.vector.like("client's global model");

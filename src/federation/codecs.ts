@@ -258,6 +258,22 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
 /**
  * The codec of `algorithm` (after its setup on `model`), or a TypeError
  * naming the algorithms the wire carries.
+ *
+ * @example
+ * ```ts
+ * import { codecFor } from "./codecs.ts";
+ * import { fedAvg } from "../fl/algorithms/fed_avg.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { PRESETS } from "../model/presets.ts";
+ * import { Transformer } from "../model/transformer.ts";
+ * const gpu = await Gpu.create();
+ * const model = await Transformer.create(gpu, PRESETS.ci, { maxTokens: 8 });
+ * const algorithm = fedAvg({ local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } });
+ * await algorithm.setup(model);
+ * console.log(codecFor(algorithm, model).maxUploadBytes); // 159104 (4 bytes × 39 776 parameters)
+ * algorithm.destroy();
+ * gpu.destroy();
+ * ```
  */
 export function codecFor(algorithm: FederatedAlgorithm, model: Transformer): WireCodec {
   if (algorithm instanceof ModelAveraging) return new VectorCodec(model) as WireCodec;

@@ -129,7 +129,28 @@ interface Session {
   readonly waiting: Map<string, (frame: Frame | null) => void>;
 }
 
-/** A federation server; start it with {@linkcode FederationServer.start}. */
+/**
+ * A federation server; start it with {@linkcode FederationServer.start},
+ * then {@linkcode FederationServer.run} runs the rounds once every client
+ * has joined.
+ *
+ * @example
+ * ```ts
+ * import { FederationServer } from "./server.ts";
+ * import { runClient } from "./client.ts";
+ * import { exampleSpec } from "./spec.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * const spec = { ...exampleSpec("gsm8k-like", "fedavg"), rounds: 2 };
+ * const server = await FederationServer.start({ spec, gpu: await Gpu.create(), port: 0 });
+ * const running = server.run();
+ * await Promise.all([0, 1, 2].map(async (client) =>
+ *   runClient({ server: server.url, token: server.token, client, gpu: await Gpu.create() })
+ * ));
+ * const { records } = await running;
+ * console.log(records.map((r) => r.extra.hashAgreeing), server.wire.length > 0); // [ 3, 3 ] true
+ * await server.close();
+ * ```
+ */
 export class FederationServer {
   /** `http://<host>:<port>`. */
   readonly url: string;

@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { Example } from "../data/example.ts";
 import { builtinSuite, SUITE_NAMES, type SuiteName } from "../data/suites/builtin.ts";
 import type { SuiteScale } from "../data/suites/sizes.ts";
 import type { Gpu } from "../gpu/gpu.ts";
@@ -29,7 +30,7 @@ import {
   createAlgorithm,
   type LocalSteps,
 } from "../fl/algorithm_config.ts";
-import { clientData, heldOut } from "../fl/run.ts";
+import { clientData, heldOut, sequencesOf } from "../fl/run.ts";
 import type { ClientData, FederatedAlgorithm } from "../fl/types.ts";
 
 /** A federation, as plain data. */
@@ -99,6 +100,18 @@ function positiveInteger(value: unknown, what: string, min = 1): number {
 /**
  * Checks a spec received as JSON (or read from a file) and returns it
  * typed, refusing a missing or wrong field by name.
+ *
+ * @example
+ * ```ts
+ * import { exampleSpec, validateSpec } from "./spec.ts";
+ * const spec = validateSpec(JSON.parse(JSON.stringify(exampleSpec())));
+ * console.log(spec.rounds); // 3
+ * try {
+ *   validateSpec({ ...exampleSpec(), fraction: 2 });
+ * } catch (error) {
+ *   console.log((error as Error).message); // Cannot use the federation spec: fraction is 2, not in (0, 1]
+ * }
+ * ```
  */
 export function validateSpec(value: unknown): FederationSpec {
   if (value === null || typeof value !== "object") {
@@ -164,6 +177,26 @@ export function specAlgorithm(spec: FederationSpec): FederatedAlgorithm {
 export function specClients(spec: FederationSpec): ClientData[] {
   const dataset = builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
   return clientData(dataset, new ByteTokenizer(), spec.maxTokens);
+}
+
+/**
+ * A client's own examples (read from its own file) as its data under
+ * `spec`: rendered with the suite's template, cut to `maxTokens`.
+ */
+export function specClientData(
+  spec: FederationSpec,
+  id: number,
+  examples: readonly Example[],
+): ClientData {
+  const dataset = builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
+  const sequences = sequencesOf(examples, new ByteTokenizer(), dataset, spec.maxTokens);
+  if (sequences.length === 0) {
+    throw new RangeError(
+      `Cannot be client ${id} with these ${examples.length} examples: none keeps a response ` +
+        `within ${spec.maxTokens} tokens`,
+    );
+  }
+  return { id, sequences };
 }
 
 /** The held-out sequences of the server's eval loss. */

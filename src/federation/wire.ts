@@ -25,7 +25,15 @@
  * @module
  */
 
-/** What a frame is. */
+/**
+ * What a frame is: its byte 4.
+ *
+ * @example
+ * ```ts
+ * import { kindName, MessageKind } from "./wire.ts";
+ * console.log(MessageKind.upload, kindName(MessageKind.ack)); // 4 ack
+ * ```
+ */
 export const MessageKind = {
   /** Client → server: `{token, client, samples}`. */
   join: 1,
@@ -57,11 +65,27 @@ export const UPLOAD_PREFIX_BYTES = 8;
 /** Bytes of an `ack` frame. */
 export const ACK_BYTES = HEADER_BYTES + 32;
 
-/** Framing a sampled client sends per round besides its upload: upload header and prefix, ack. */
-export const ROUND_FRAMING_UP = HEADER_BYTES + UPLOAD_PREFIX_BYTES + ACK_BYTES;
+/**
+ * Framing a sampled client sends per round besides its upload: upload header and prefix, ack.
+ *
+ * @example
+ * ```ts
+ * import { ROUND_FRAMING_UP } from "./wire.ts";
+ * console.log(ROUND_FRAMING_UP); // 72
+ * ```
+ */
+export const ROUND_FRAMING_UP: number = HEADER_BYTES + UPLOAD_PREFIX_BYTES + ACK_BYTES;
 
-/** Framing a sampled client receives per round besides the broadcast: `train` and broadcast headers. */
-export const ROUND_FRAMING_DOWN = 2 * HEADER_BYTES;
+/**
+ * Framing a sampled client receives per round besides the broadcast: `train` and broadcast headers.
+ *
+ * @example
+ * ```ts
+ * import { ROUND_FRAMING_DOWN } from "./wire.ts";
+ * console.log(ROUND_FRAMING_DOWN); // 32
+ * ```
+ */
+export const ROUND_FRAMING_DOWN: number = 2 * HEADER_BYTES;
 
 /** Longest JSON a frame may carry (a spec, an error). */
 export const MAX_JSON_BYTES = 1 << 16;
@@ -72,9 +96,21 @@ const KIND_NAMES = new Map<number, string>(
   Object.entries(MessageKind).map(([name, kind]) => [kind, name]),
 );
 
-/** A frame that is not what the format or the protocol allows; the message says why. */
+/**
+ * A frame that is not what the format or the protocol allows; the message says why.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, WireError } from "./wire.ts";
+ * try {
+ *   decodeFrame(new Uint8Array(4));
+ * } catch (error) {
+ *   console.log(error instanceof WireError, (error as Error).message); // true a frame of 4 bytes is shorter than the 16-byte header
+ * }
+ * ```
+ */
 export class WireError extends Error {
-  /** @param message what is wrong */
+  /** Builds the error; `message` says what is wrong. */
   constructor(message: string) {
     super(message);
     this.name = "WireError";
@@ -140,6 +176,13 @@ export function encodeFrame(
  * Decodes one frame, refusing anything malformed: a short frame, another
  * magic, an unknown kind, non-zero reserved bytes, JSON that overruns the
  * frame or is not an object.
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame, MessageKind } from "./wire.ts";
+ * const frame = decodeFrame(encodeFrame(MessageKind.ack, 2, null, new Uint8Array(32)));
+ * console.log(frame.kind === MessageKind.ack, frame.round, frame.payload.length, frame.bytes); // true 2 32 48
+ * ```
  */
 export function decodeFrame(data: Uint8Array): Frame {
   if (data.length < HEADER_BYTES) {

@@ -191,11 +191,23 @@ export async function evaluateModel(
   };
 }
 
-/** Examples as training sequences; those whose response was cut away entirely are left out. */
-function sequencesOf(
+/**
+ * Examples as training sequences rendered with `dataset`'s template; those
+ * whose response was cut away entirely are left out.
+ *
+ * @example
+ * ```ts
+ * import { sequencesOf } from "./run.ts";
+ * import { ByteTokenizer } from "../model/tokenizer.ts";
+ * const example = { instruction: "Add 2 and 3.", input: "", output: "5", label: "math" };
+ * const [sequence] = sequencesOf([example], new ByteTokenizer(), { template: "compact" }, 64);
+ * console.log(sequence!.tokens.length === sequence!.targets.length); // true
+ * ```
+ */
+export function sequencesOf(
   examples: readonly Example[],
   tokenizer: Tokenizer,
-  dataset: FederatedDataset,
+  dataset: Pick<FederatedDataset, "template">,
   maxLength: number,
 ): Sequence[] {
   return examples

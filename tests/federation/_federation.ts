@@ -12,6 +12,8 @@ import {
 } from "../../src/federation/spec.ts";
 import { decodeFrame, type Frame } from "../../src/federation/wire.ts";
 import { simulate, type SimulationResult } from "../../src/fl/simulator.ts";
+import type { ClientData } from "../../src/fl/types.ts";
+import type { Example } from "../../src/data/example.ts";
 
 /** A started server on a free port (close it). */
 export async function startServer(
@@ -21,11 +23,12 @@ export async function startServer(
   return FederationServer.start({ spec, gpu: await Gpu.create(), port: 0, ...options });
 }
 
-/** Client `client` of `server`'s federation, on its own device. */
+/** Client `client` of `server`'s federation, on its own device (with its own examples if given). */
 export async function client(
   server: { url: string; token: string },
   id: number,
   retrySeconds = 10,
+  examples?: readonly Example[],
 ): Promise<ClientSummary> {
   const gpu = await Gpu.create();
   try {
@@ -35,14 +38,18 @@ export async function client(
       client: id,
       gpu,
       retrySeconds,
+      ...(examples ? { examples } : {}),
     });
   } finally {
     gpu.destroy();
   }
 }
 
-/** The simulator's run of `spec`: the same model, algorithm, clients and evaluation. */
-export async function simulated(spec: FederationSpec): Promise<SimulationResult> {
+/** The simulator's run of `spec`: the same model, algorithm, clients (or `clients`) and evaluation. */
+export async function simulated(
+  spec: FederationSpec,
+  clients: readonly ClientData[] = specClients(spec),
+): Promise<SimulationResult> {
   const gpu = await Gpu.create();
   const model = await specModel(gpu, spec);
   const algorithm = specAlgorithm(spec);
@@ -50,7 +57,7 @@ export async function simulated(spec: FederationSpec): Promise<SimulationResult>
     return await simulate({
       model,
       algorithm,
-      clients: specClients(spec),
+      clients,
       rounds: spec.rounds,
       seed: spec.seed,
       participation: { fraction: spec.fraction },

@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { exampleSpec, specClients } from "../../src/federation/spec.ts";
+import { exampleSpec, specClientData, specClients } from "../../src/federation/spec.ts";
 import {
   encodeFrame,
   MessageKind,
@@ -260,5 +260,34 @@ Deno.test("federation: a killed server restarts from its last finished round and
     assert.deepEqual(new Set(summaries.map((s) => s.hash)).size, 1);
   } finally {
     await second.close();
+  }
+});
+
+Deno.test("federation: a client training on its own examples computes what the simulator does with them", async () => {
+  const spec = exampleSpec("gsm8k-like", "fedavg");
+  const own = Array.from({ length: 5 }, (_, i) => ({
+    instruction: `What is ${i} plus ${i + 2}?`,
+    input: "",
+    output: `${i} + ${i + 2} = ${2 * i + 2}\n#### ${2 * i + 2}`,
+    label: "mine",
+  }));
+  const server = await startServer(spec);
+  try {
+    const running = server.run();
+    const summaries = await Promise.all([
+      client(server, 0),
+      client(server, 1),
+      client(server, 2, 10, own),
+    ]);
+    const result = await running;
+    const clients = specClients(spec);
+    clients[2] = specClientData(spec, 2, own);
+    const reference = await simulated(spec, clients);
+    const losses = result.records.map((r) => r.evalLoss);
+    assert.deepEqual(losses, reference.records.map((r) => r.evalLoss));
+    assert.notDeepEqual(losses, (await simulated(spec)).records.map((r) => r.evalLoss));
+    assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
+  } finally {
+    await server.close();
   }
 });

@@ -48,7 +48,7 @@ Deno.test("the import rules themselves", () => {
   assert.ok(!FORBIDDEN.test("if (import.meta.main) {}"));
 });
 
-const ENTRIES = ["mod.ts", "engine.ts", "extend.ts", "experiments/mod.ts"];
+const ENTRIES = ["mod.ts", "engine.ts", "extend.ts", "federation.ts", "experiments/mod.ts"];
 
 for (const entry of ENTRIES) {
   Deno.test(`everything reachable from ${entry} is URL-safe`, async () => {
