@@ -37,7 +37,13 @@ export {
   fetchSpec,
   runClient,
 } from "./src/federation/client.ts";
-export { exampleSpec, type FederationSpec, validateSpec } from "./src/federation/spec.ts";
+export {
+  EXAMPLE_ALGORITHMS,
+  type ExampleAlgorithm,
+  exampleSpec,
+  type FederationSpec,
+  validateSpec,
+} from "./src/federation/spec.ts";
 export { codecFor, type WireCodec } from "./src/federation/codecs.ts";
 export {
   decodeFrame,

@@ -15,7 +15,13 @@ import { type Backend, BACKENDS } from "../gpu/device.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import { bundleBrowserClient } from "../federation/bundle.ts";
 import { FederationServer } from "../federation/server.ts";
-import { exampleSpec, type FederationSpec, validateSpec } from "../federation/spec.ts";
+import {
+  EXAMPLE_ALGORITHMS,
+  type ExampleAlgorithm,
+  exampleSpec,
+  type FederationSpec,
+  validateSpec,
+} from "../federation/spec.ts";
 import { hex } from "../federation/wire.ts";
 import { FileCheckpointStore, writeFileAtomic } from "./files.ts";
 import { UsageError } from "./args.ts";
@@ -26,7 +32,8 @@ export const SERVE_USAGE = `Usage: deno task serve [options]
 Runs a federation: waits for every client of the spec to join, then runs
 its rounds; clients join with \`deno task client\` (the command is printed).
 
-  --algorithm A        ferret (official mode) or fedavg (default ferret)
+  --algorithm A        ${EXAMPLE_ALGORITHMS.join(", ")} (default ferret:
+                       official mode; ferret-paper: the paper's)
   --suite S            built-in suite whose partitions the clients hold:
                        ${SUITE_NAMES.join(", ")} (default gsm8k-like)
   --rounds R           rounds (default 3)
@@ -97,10 +104,10 @@ export function parseServeArgs(
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${SERVE_USAGE}`);
   }
-  const algorithm = values.algorithm ?? "ferret";
-  if (algorithm !== "ferret" && algorithm !== "fedavg") {
+  const algorithm = (values.algorithm ?? "ferret") as ExampleAlgorithm;
+  if (!EXAMPLE_ALGORITHMS.includes(algorithm)) {
     throw new UsageError(
-      `Cannot serve algorithm "${algorithm}": choose ferret or fedavg (or --spec)`,
+      `Cannot serve algorithm "${algorithm}": choose ${EXAMPLE_ALGORITHMS.join(", ")} (or --spec)`,
     );
   }
   const suite = (values.suite ?? "gsm8k-like") as SuiteName;

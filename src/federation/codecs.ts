@@ -15,6 +15,17 @@
  *   download with the round's server learning rate and applies it with the
  *   algorithm's own reconstruction: no weights travel after joining.
  *
+ * - **Ferret, paper mode**: up, the fresh seed (u32 low, u32 high), the
+ *   L counts K_l (u32) and Σ_l K_l f32 coordinates: 8 + 4L + 4n bytes;
+ *   down, every kept message as seed, its weight p_i (f64), counts and
+ *   coordinates, one after another: 16 + 4L + 4n_i bytes each.
+ * - **FedKSeed** (uniform seeds, the replay rebuild): up, the client's T
+ *   steps as u32 candidate index (bit 31 set when the step was skipped)
+ *   then T f32 g: 8T bytes, from which the server adds up the K scalars
+ *   the paper counts exactly as the client did; down, the K replay
+ *   coefficients −η·pool[s] (f32): 4K bytes, which the client replays from
+ *   w₀ over the K candidates, so it never needs the weights again either.
+ *
  * Decoding refuses a payload of the wrong size, positions out of range or
  * out of order, repeated positions and non-finite values with a
  * {@linkcode WireError}: a malformed upload drops its client, never the
@@ -31,6 +42,12 @@ import {
   type OfficialDownload,
   type OfficialMessage,
 } from "../fl/algorithms/ferret_official.ts";
+import { FedKSeed, type KSeedUpload } from "../fl/algorithms/fed_kseed.ts";
+import {
+  FerretPaper,
+  type PaperDownload,
+  type PaperMessage,
+} from "../fl/algorithms/ferret_paper.ts";
 import type { FederatedAlgorithm, RoundInfo } from "../fl/types.ts";
 import { concatBytes, f32Of, u32Of, WireError } from "./wire.ts";
 
@@ -255,6 +272,155 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
   }
 }
 
+/** FedKSeed (uniform seeds, replay rebuild): the steps up, the K replay coefficients down. */
+class KSeedCodec extends CodecBase<KSeedUpload, unknown> {
+  readonly maxUploadBytes: number;
+  readonly #algorithm: FedKSeed;
+
+  constructor(model: Transformer, algorithm: FedKSeed) {
+    super(model);
+    const { sampling, rebuild, steps } = algorithm.options;
+    if (sampling !== "uniform" || rebuild !== "replay") {
+      throw new TypeError(
+        `Cannot federate FedKSeed with ${sampling} sampling and ${rebuild} rebuild over the ` +
+          "network: the wire carries uniform sampling with the replay rebuild (FedKSeed-Pro's " +
+          "probabilities need every client's steps)",
+      );
+    }
+    this.#algorithm = algorithm;
+    this.maxUploadBytes = 8 * steps;
+  }
+
+  encodeUpload(upload: KSeedUpload): Promise<Uint8Array> {
+    const words = Uint32Array.from(
+      upload.seedIndices,
+      (s, t) => (s | (upload.skipped[t] ? SKIPPED : 0)) >>> 0,
+    );
+    return Promise.resolve(concatBytes(words, upload.g));
+  }
+
+  decodeUpload(bytes: Uint8Array): KSeedUpload {
+    const { K, steps } = this.#algorithm.options;
+    if (bytes.length !== this.maxUploadBytes) {
+      throw new WireError(
+        `a FedKSeed upload is 8 bytes per step, ${this.maxUploadBytes}; this one is ${bytes.length}`,
+      );
+    }
+    const words = u32Of(bytes.subarray(0, 4 * steps), "the steps' candidates");
+    const g = f32Of(bytes.subarray(4 * steps), "the steps' g");
+    const skipped = Uint8Array.from(words, (w) => (w & SKIPPED ? 1 : 0));
+    const seedIndices = Array.from(words, (w) => w & ~SKIPPED);
+    const accumulator = new Float64Array(K);
+    for (let t = 0; t < steps; t++) {
+      if (seedIndices[t]! >= K) {
+        throw new WireError(`step ${t}'s candidate ${seedIndices[t]} ≥ K = ${K}`);
+      }
+      if (skipped[t]) continue;
+      if (!Number.isFinite(g[t]!)) throw new WireError(`step ${t}'s g is not finite`);
+      accumulator[seedIndices[t]!]! += g[t]!; // as the client adds them up
+    }
+    return { accumulator, seedIndices, g, skipped };
+  }
+
+  encodeBroadcast(): Promise<Uint8Array> {
+    return Promise.resolve(concatBytes(this.#algorithm.replayCoefficients()));
+  }
+
+  async applyBroadcast(bytes: Uint8Array, global: GpuVector): Promise<void> {
+    const K = this.#algorithm.options.K;
+    if (bytes.length !== 4 * K) {
+      throw new WireError(`a FedKSeed broadcast is ${4 * K} bytes, this one ${bytes.length}`);
+    }
+    const coefficients = finite(f32Of(bytes, "the coefficients"), "the coefficients");
+    await this.#algorithm.replay(coefficients, global);
+  }
+}
+
+/** The flag of a skipped step in a FedKSeed upload's candidate word. */
+const SKIPPED = 0x80000000;
+
+/** Ferret (paper mode): seed, counts and coordinates up; every kept message with its weight down. */
+class SeedCodec extends CodecBase<PaperMessage, PaperDownload> {
+  readonly maxUploadBytes: number;
+  readonly #algorithm: FerretPaper;
+  readonly #blocks: number;
+
+  constructor(model: Transformer, algorithm: FerretPaper) {
+    super(model);
+    this.#algorithm = algorithm;
+    this.#blocks = algorithm.blocks.length;
+    if (this.#blocks === 0) throw new TypeError("Cannot encode Ferret's messages before its setup");
+    this.maxUploadBytes = 8 + 4 * this.#blocks + 4 * algorithm.K;
+  }
+
+  #encode(message: PaperMessage, weight?: number): Uint8Array[] {
+    const seed = new Uint32Array([message.seed % 2 ** 32, Math.floor(message.seed / 2 ** 32)]);
+    const parts = [concatBytes(seed)];
+    if (weight !== undefined) parts.push(concatBytes(new Float64Array([weight])));
+    parts.push(concatBytes(Uint32Array.from(message.counts)), concatBytes(message.coordinates));
+    return parts;
+  }
+
+  /** One message at `at` of `view` (with its f64 weight when `weighted`), and where it ends. */
+  #decode(view: DataView, at: number, weighted: boolean, client: number) {
+    const L = this.#blocks;
+    const head = 8 + (weighted ? 8 : 0) + 4 * L;
+    if (at + head > view.byteLength) throw new WireError("a Ferret message is cut short");
+    const seed = view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
+    if (!Number.isSafeInteger(seed)) throw new WireError(`seed ${seed} is not a 53-bit integer`);
+    const weight = weighted ? view.getFloat64(at + 8, true) : 1;
+    if (!(weight > 0 && weight <= 1)) throw new WireError(`weight ${weight} is not in (0, 1]`);
+    const counts = Array.from(
+      { length: L },
+      (_, l) => view.getUint32(at + head - 4 * L + 4 * l, true),
+    );
+    const n = counts.reduce((a, b) => a + b, 0);
+    if (n > this.#algorithm.K) {
+      throw new WireError(`Σ_l K_l = ${n} exceeds K = ${this.#algorithm.K}`);
+    }
+    const end = at + head + 4 * n;
+    if (end > view.byteLength) throw new WireError("a Ferret message's coordinates are cut short");
+    const bytes = new Uint8Array(view.buffer, view.byteOffset + at + head, 4 * n);
+    const coordinates = finite(f32Of(bytes, "the coordinates"), "the coordinates");
+    return { message: { client, seed, counts, coordinates }, weight, end };
+  }
+
+  encodeUpload(message: PaperMessage): Promise<Uint8Array> {
+    return Promise.resolve(concatBytes(...this.#encode(message)));
+  }
+
+  decodeUpload(bytes: Uint8Array, client: number): PaperMessage {
+    if (bytes.length > this.maxUploadBytes) {
+      throw new WireError(
+        `a Ferret upload is at most ${this.maxUploadBytes} bytes, this one ${bytes.length}`,
+      );
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const { message, end } = this.#decode(view, 0, false, client);
+    if (end !== bytes.length) throw new WireError(`${bytes.length - end} bytes follow the message`);
+    return message;
+  }
+
+  encodeBroadcast(download: PaperDownload): Promise<Uint8Array> {
+    return Promise.resolve(concatBytes(
+      ...download.messages.flatMap((m, i) => this.#encode(m, download.weights[i]!)),
+    ));
+  }
+
+  async applyBroadcast(bytes: Uint8Array, global: GpuVector, round: RoundInfo): Promise<void> {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const messages: PaperMessage[] = [];
+    const weights: number[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const { message, weight, end } = this.#decode(view, at, true, -1);
+      messages.push(message);
+      weights.push(weight);
+      at = end;
+    }
+    await this.#algorithm.apply({ messages, weights }, global, round);
+  }
+}
+
 /**
  * The codec of `algorithm` (after its setup on `model`), or a TypeError
  * naming the algorithms the wire carries.
@@ -278,8 +444,10 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
 export function codecFor(algorithm: FederatedAlgorithm, model: Transformer): WireCodec {
   if (algorithm instanceof ModelAveraging) return new VectorCodec(model) as WireCodec;
   if (algorithm instanceof FerretOfficial) return new PoolCodec(model, algorithm) as WireCodec;
+  if (algorithm instanceof FerretPaper) return new SeedCodec(model, algorithm) as WireCodec;
+  if (algorithm instanceof FedKSeed) return new KSeedCodec(model, algorithm) as WireCodec;
   throw new TypeError(
     `Cannot federate ${algorithm.name} (${algorithm.id}) over the network: the wire carries ` +
-      "FedAvg, FedZO, the PEFT baselines and Ferret in official mode",
+      "FedAvg, FedZO, the PEFT baselines, FedKSeed and Ferret",
   );
 }

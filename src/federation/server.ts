@@ -28,7 +28,8 @@
  *   have joined again (they reconnect by themselves).
  * - Every frame of a round is counted, framing included, per client and
  *   direction ({@linkcode FederationServer.wire}), and the round's totals
- *   are in its record (`extra.wireUp`, `extra.wireDown`).
+ *   are in its record (`extra.wireUp`, `extra.wireDown`, and
+ *   `extra.wireWelcome` for whole models sent to new or resynced clients).
  *
  * Messages that break the protocol — malformed, oversized, out of round,
  * unauthenticated — are answered with an `error` frame saying why and
@@ -117,6 +118,17 @@ export interface WireTransfer {
   readonly direction: "up" | "down";
   /** Frame bytes. */
   readonly bytes: number;
+  /**
+   * A `welcome`: the whole model, sent at the start of `round` to a client
+   * that joined since the last round or whose hash disagreed (beside the
+   * round's algorithm messages, which the ledger counts).
+   */
+  readonly welcome?: true;
+}
+
+/** Σ bytes of some transfers. */
+function sum(transfers: readonly WireTransfer[]): number {
+  return transfers.reduce((s, t) => s + t.bytes, 0);
 }
 
 /** A joined client's connection. */
@@ -400,8 +412,14 @@ export class FederationServer {
     resolve(frame);
   }
 
-  #tally(round: number, client: number, direction: "up" | "down", bytes: number): void {
-    this.#wire.push({ round, client, direction, bytes });
+  #tally(
+    round: number,
+    client: number,
+    direction: "up" | "down",
+    bytes: number,
+    welcome = false,
+  ): void {
+    this.#wire.push({ round, client, direction, bytes, ...(welcome ? { welcome: true } : {}) });
   }
 
   #sendError(socket: WebSocket, round: number, message: string): void {
@@ -433,14 +451,25 @@ export class FederationServer {
     });
   }
 
-  /** Sends the global model to every joined client that does not hold it. */
+  /**
+   * Sends the global model after round `round − 1` to every joined client
+   * that does not hold it, counted as `round`'s welcomes.
+   */
   async #welcome(global: GpuVector, round: number): Promise<void> {
     const behind = [...this.#sessions.values()].filter((s) => !s.synced);
     if (behind.length === 0) return;
     const values = await this.#codec!.parameters(global);
-    const frame = encodeFrame(MessageKind.welcome, round, { round }, concatBytes(values));
+    const frame = encodeFrame(
+      MessageKind.welcome,
+      round - 1,
+      { round: round - 1 },
+      concatBytes(values),
+    );
     for (const session of behind) {
-      if (this.#send(session, frame, round, false)) session.synced = true;
+      if (this.#send(session, frame, round, false)) {
+        session.synced = true;
+        this.#tally(round, session.client, "down", frame.length, true);
+      }
     }
   }
 
@@ -449,7 +478,7 @@ export class FederationServer {
     const codec = this.#codec!;
     this.#round = work.round;
     this.#leftOut = 0;
-    await this.#welcome(work.global, work.round - 1);
+    await this.#welcome(work.global, work.round);
     const frame = encodeFrame(MessageKind.train, work.round);
     const frames = await Promise.all(work.clients.map((client) => {
       const session = this.#sessions.get(client.id);
@@ -526,8 +555,9 @@ export class FederationServer {
       hashAgreeing: agreeing,
       hashDisagreeing: disagreeing,
       leftOut: this.#leftOut,
-      wireUp: mine.filter((t) => t.direction === "up").reduce((s, t) => s + t.bytes, 0),
-      wireDown: mine.filter((t) => t.direction === "down").reduce((s, t) => s + t.bytes, 0),
+      wireUp: sum(mine.filter((t) => t.direction === "up")),
+      wireDown: sum(mine.filter((t) => t.direction === "down" && !t.welcome)),
+      wireWelcome: sum(mine.filter((t) => t.welcome)),
     };
   }
 

@@ -58,8 +58,31 @@ export interface FederationSpec {
 }
 
 /**
+ * The algorithms {@linkcode exampleSpec} sets up.
+ *
+ * @example
+ * ```ts
+ * import { EXAMPLE_ALGORITHMS } from "./spec.ts";
+ * console.log(EXAMPLE_ALGORITHMS.join(" ")); // ferret ferret-paper fedavg fedkseed
+ * ```
+ */
+export const EXAMPLE_ALGORITHMS = ["ferret", "ferret-paper", "fedavg", "fedkseed"] as const;
+
+/** One of {@linkcode EXAMPLE_ALGORITHMS}. */
+export type ExampleAlgorithm = (typeof EXAMPLE_ALGORITHMS)[number];
+
+const EXAMPLE_CONFIGS: Readonly<Record<ExampleAlgorithm, AlgorithmConfig>> = {
+  "ferret": { kind: "ferret", mode: "official", K: 8, lr: 0.05, globalLr: 2 },
+  "ferret-paper": { kind: "ferret", mode: "paper", K: 32, lr: 0.05, globalLr: 2 },
+  "fedavg": { kind: "fedavg", lr: 0.05 },
+  "fedkseed": { kind: "fedkseed", K: 64, steps: 8, lr: 1e-3 },
+};
+
+/**
  * A small federation that runs in seconds on a CPU: the `ci` model with
- * room for the smoke suites' examples, two local steps, three rounds.
+ * room for the smoke suites' examples, two local steps, three rounds;
+ * `ferret` is Ferret in official mode (the released code's), `ferret-paper`
+ * in the paper's.
  *
  * @example
  * ```ts
@@ -70,16 +93,22 @@ export interface FederationSpec {
  */
 export function exampleSpec(
   suite: SuiteName = "gsm8k-like",
-  algorithm: "fedavg" | "ferret" = "ferret",
+  algorithm: ExampleAlgorithm = "ferret",
 ): FederationSpec {
+  const config = EXAMPLE_CONFIGS[algorithm];
+  if (!config) {
+    throw new TypeError(
+      `Cannot make an example federation of "${algorithm}": choose ${
+        EXAMPLE_ALGORITHMS.join(", ")
+      }`,
+    );
+  }
   return {
     model: { ...PRESETS.ci, maxPositions: 256 },
     initSeed: 0,
     maxTokens: 192,
     data: { suite, scale: "smoke", seed: 0 },
-    algorithm: algorithm === "fedavg"
-      ? { kind: "fedavg", lr: 0.05 }
-      : { kind: "ferret", mode: "official", K: 8, lr: 0.05, globalLr: 2 },
+    algorithm: config,
     local: { steps: 2, nAccum: 1 },
     rounds: 3,
     seed: 0,

@@ -76,7 +76,7 @@ Deno.test("serve arguments: defaults, the spec file, refusals", () => {
   const spec = { ...exampleSpec("dolly-like", "fedavg"), rounds: 7 };
   assert.deepEqual(parseServeArgs(["--spec", "s.json"], () => JSON.stringify(spec)).spec, spec);
   const refused: [string[], RegExp][] = [
-    [["--algorithm", "fedkseed"], /choose ferret or fedavg/],
+    [["--algorithm", "fedzo"], /choose ferret, ferret-paper, fedavg, fedkseed/],
     [["--suite", "mnist"], /Cannot serve suite "mnist"/],
     [["--rounds", "0"], /--rounds 0/],
     [["--port", "70000"], /port 70000/],

@@ -11,7 +11,12 @@
  */
 
 import assert from "node:assert/strict";
-import { exampleSpec, specClientData, specClients } from "../../src/federation/spec.ts";
+import {
+  EXAMPLE_ALGORITHMS,
+  exampleSpec,
+  specClientData,
+  specClients,
+} from "../../src/federation/spec.ts";
 import {
   encodeFrame,
   MessageKind,
@@ -39,7 +44,7 @@ function byMessage(
   return out;
 }
 
-for (const kind of ["ferret", "fedavg"] as const) {
+for (const kind of EXAMPLE_ALGORITHMS) {
   Deno.test(`federation: ${kind} over loopback equals the simulator, hashes agree, bytes reconcile`, async () => {
     const spec = exampleSpec("gsm8k-like", kind);
     const server = await startServer(spec);
@@ -72,27 +77,26 @@ for (const kind of ["ferret", "fedavg"] as const) {
         result.ledger.transfers,
         (t) => (t as Transfer).bytes ?? 4 * (t as Transfer).scalars + 8 * (t as Transfer).seeds,
       );
-      const wire = byMessage(server.wire, (t) => (t as WireTransfer).bytes);
+      const rounds = server.wire.filter((t) => !t.welcome);
+      const wire = byMessage(rounds, (t) => (t as WireTransfer).bytes);
       assert.deepEqual([...wire.keys()].sort(), [...ledger.keys()].sort());
       for (const [key, bytes] of ledger) {
         const framing = key.endsWith("/up") ? ROUND_FRAMING_UP : ROUND_FRAMING_DOWN;
         assert.deepEqual(wire.get(key), bytes + framing, key);
       }
-      // The clients counted the same frames.
+      // The clients counted the same frames, and the one welcome each (in round 1).
+      const total = (ts: readonly WireTransfer[]) => ts.reduce((a, t) => a + t.bytes, 0);
       for (const [id, s] of summaries.entries()) {
-        const mine = server.wire.filter((t) => t.client === id);
-        assert.deepEqual(
-          s.bytes.up,
-          mine.filter((t) => t.direction === "up").reduce((a, t) => a + t.bytes, 0),
-        );
-        assert.deepEqual(
-          s.bytes.down,
-          mine.filter((t) => t.direction === "down").reduce((a, t) => a + t.bytes, 0),
-        );
+        const mine = rounds.filter((t) => t.client === id);
+        assert.equal(s.bytes.up, total(mine.filter((t) => t.direction === "up")));
+        assert.equal(s.bytes.down, total(mine.filter((t) => t.direction === "down")));
+        const welcomes = server.wire.filter((t) => t.welcome && t.client === id);
+        assert.deepEqual(welcomes.map((t) => [t.round, t.bytes]), [[1, s.bytes.welcome]]);
       }
-      if (kind === "ferret") {
-        // After joining, Ferret's clients never receive weights: a round's download is a
-        // small fraction of the model, which came once, in the welcome.
+      assert.deepEqual(result.records.map((r) => r.extra.wireWelcome! > 0), [true, false, false]);
+      if (kind !== "fedavg") {
+        // After joining, the seed-based clients never receive weights: a round's download is
+        // a small fraction of the model, which came once, in the welcome.
         for (const s of summaries) {
           assert.ok(s.bytes.down * 10 < s.bytes.welcome, `${s.bytes.down}`);
         }

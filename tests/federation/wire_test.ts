@@ -19,6 +19,7 @@ import { fedAvg } from "../../src/fl/algorithms/fed_avg.ts";
 import type { ModelUpdate } from "../../src/fl/algorithms/model_average.ts";
 import { ferretOfficial, type OfficialMessage } from "../../src/fl/algorithms/ferret_official.ts";
 import { fedKSeed } from "../../src/fl/algorithms/fed_kseed.ts";
+import { ferretPaper } from "../../src/fl/algorithms/ferret_paper.ts";
 import { roundInfo, runStreams } from "../../src/fl/simulator.ts";
 import { tinyModel } from "../fl/_fixtures.ts";
 
@@ -160,14 +161,76 @@ Deno.test("wire: model averaging sends the parameters without the layout's paddi
     const bad = bytes.slice();
     new Float32Array(bad.buffer)[10] = Infinity;
     assert.throws(() => codec.decodeUpload(bad, 0, 0), /non-finite value at 10/);
-    assert.throws(
-      () => codecFor(fedKSeed({ K: 4, steps: 1 }), model),
-      /Cannot federate FedKSeed .* the wire carries/,
-    );
+    const pro = fedKSeed({ K: 4, steps: 1, sampling: "pro" });
+    await pro.setup(model, runStreams(0));
+    assert.throws(() => codecFor(pro, model), /Cannot federate FedKSeed with pro sampling/);
+    pro.destroy();
     delta.destroy();
     codec.destroy();
   } finally {
     algorithm.destroy();
+    model.destroy();
+    gpu.destroy();
+  }
+});
+
+Deno.test("wire: FedKSeed's steps and Ferret paper mode's messages round-trip; bad ones are refused", async () => {
+  const gpu = await Gpu.create();
+  const model = await tinyModel(gpu);
+  const kseed = fedKSeed({ K: 8, steps: 4 });
+  const paper = ferretPaper({ K: 32, local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } });
+  try {
+    await kseed.setup(model, runStreams(1));
+    const codec = codecFor(kseed, model);
+    const upload = {
+      accumulator: new Float64Array(8),
+      seedIndices: [3, 5, 3, 0],
+      g: new Float32Array([0.5, -1, 0.25, 0]),
+      skipped: new Uint8Array([0, 0, 0, 1]),
+    };
+    upload.accumulator[3] = 0.75;
+    upload.accumulator[5] = -1;
+    const bytes = await codec.encodeUpload(upload);
+    assert.equal(bytes.length, kseed.uploadSize(upload).bytes, "8 bytes per step");
+    assert.deepEqual(codec.decodeUpload(bytes, 0, 0), upload);
+    const words = (edit: (w: Uint32Array, g: Float32Array) => void) => {
+      const copy = bytes.slice();
+      edit(new Uint32Array(copy.buffer, 0, 4), new Float32Array(copy.buffer, 16, 4));
+      return copy;
+    };
+    assert.throws(() => codec.decodeUpload(words((w) => (w[1] = 8)), 0, 0), /candidate 8 ≥ K = 8/);
+    assert.throws(() => codec.decodeUpload(words((_, g) => (g[0] = NaN)), 0, 0), /step 0's g/);
+    // A skipped step's g is not added, whatever it holds.
+    const skippedNaN = codec.decodeUpload(words((_, g) => (g[3] = NaN)), 0, 0) as typeof upload;
+    assert.deepEqual(skippedNaN.accumulator, upload.accumulator);
+    assert.throws(() => codec.decodeUpload(bytes.subarray(8), 0, 0), /8 bytes per step/);
+
+    await paper.setup(model);
+    const seeds = codecFor(paper, model);
+    const L = paper.blocks.length;
+    const counts = Array.from({ length: L }, (_, l) => (l < 32 - L ? 2 : 1));
+    const message = {
+      client: 2,
+      seed: 2 ** 40 + 12345,
+      counts,
+      coordinates: Float32Array.from({ length: 32 }, (_, i) => i / 7),
+    };
+    const sent = await seeds.encodeUpload(message);
+    assert.equal(sent.length, paper.uploadSize(message).bytes);
+    assert.deepEqual(seeds.decodeUpload(sent, 2, 0), message);
+    const longer = new Uint8Array(sent.length + 4);
+    longer.set(sent);
+    assert.throws(() => seeds.decodeUpload(longer, 2, 0), /at most \d+ bytes, this one \d+/);
+    assert.throws(() => seeds.decodeUpload(sent.subarray(0, sent.length - 4), 2, 0), /cut short/);
+    const tooMany = sent.slice();
+    new Uint32Array(tooMany.buffer, 8, L)[0] = 40;
+    assert.throws(() => seeds.decodeUpload(tooMany, 2, 0), /exceeds K = 32/);
+    const download = { messages: [message, { ...message, seed: 7 }], weights: [0.25, 0.75] };
+    const wire = await seeds.encodeBroadcast(download, model.trainable.params.vector);
+    assert.equal(wire.length, paper.broadcastSize(download).bytes, "16 + 4L + 4n per message");
+  } finally {
+    kseed.destroy();
+    paper.destroy();
     model.destroy();
     gpu.destroy();
   }

@@ -18,7 +18,9 @@
  * - **Upload / download**: the K accumulated scalars each way, 2K per client
  *   and round as the paper counts (8192 at K = 4096); the ledger records K
  *   scalars up and K down, and `extra.nonzeros` the entries a client
- *   actually touched (≤ `steps`).
+ *   actually touched (≤ `steps`). On the wire (src/federation/codecs.ts) a
+ *   client sends its steps (index, g), 8 bytes each, and receives the K
+ *   replay coefficients −η·pool[s] as f32.
  * - **Server**: adds the clients' weighted accumulators into a global
  *   accumulator that never decays, then rebuilds the global model from the
  *   initial parameters: w = w₀ − η Σ_s pool[s]·z_s, one pass generating all
@@ -442,16 +444,41 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         await replaySeeds(global, state.touchedKeys, state.coefficients, touched.length);
       }
     } else {
-      gpu.write(state.coefficients, Float32Array.from(this.#pool, (g) => -lr * g));
-      state.initial.copyTo(global);
-      await replaySeeds(global, state.keys, state.coefficients, K);
+      await this.replay(this.replayCoefficients(), global);
     }
     return { seeds: K };
   }
 
-  /** K scalars up. */
-  uploadSize(): MessageSize {
-    return { scalars: this.options.K, seeds: 0 };
+  /**
+   * The replay's coefficients −η·pool[s] per candidate (f32): all a remote
+   * client needs, with w₀ and the candidates, to rebuild the global model
+   * (src/federation/codecs.ts).
+   */
+  replayCoefficients(): Float32Array {
+    const lr = this.options.lr;
+    return Float32Array.from(this.#pool, (g) => -lr * g);
+  }
+
+  /** `global` ← w₀ + Σ_s coefficients[s]·z_s, all K directions in one pass. */
+  async replay(coefficients: Float32Array, global: GpuVector): Promise<void> {
+    const state = this.#state();
+    if (coefficients.length !== this.options.K) {
+      throw new RangeError(
+        `Cannot replay ${coefficients.length} coefficients over K = ${this.options.K} candidates`,
+      );
+    }
+    state.model.gpu.write(state.coefficients, coefficients);
+    state.initial.copyTo(global);
+    await replaySeeds(global, state.keys, state.coefficients, this.options.K);
+  }
+
+  /**
+   * K scalars up, as the paper counts them; encoded as the client's steps
+   * (candidate index and g, 8 bytes each: src/federation/codecs.ts), from
+   * which the server adds up the same K scalars.
+   */
+  uploadSize(upload: KSeedUpload): MessageSize {
+    return { scalars: this.options.K, seeds: 0, bytes: 8 * upload.seedIndices.length };
   }
 
   /** K scalars down. */

@@ -327,11 +327,6 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
     return this.#seeds.key;
   }
 
-  /** K, the pool's size. */
-  get K(): number {
-    return this.settings.K;
-  }
-
   /** Item 8 onto `target`: target −= slr·Σ_{i,l} clip(pool[i,l]·v_{l,i}). */
   protected reconstruct(target: GpuVector, download: OfficialDownload): Promise<void> {
     return this.#seeds!.reconstruct(target, download.pool, -download.slr, this.#clip);

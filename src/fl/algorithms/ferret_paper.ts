@@ -16,7 +16,8 @@
  *
  * What travels: up 1 seed, the L counts and Σ_l K_l coordinates; down, as
  * Algorithm 1 line 4 receives them, every aggregated client's seed, counts
- * and coordinates (seeds are distinct, so the server cannot sum them).
+ * and coordinates (seeds are distinct, so the server cannot sum them) with
+ * its weight p_i.
  *
  * Random streams of round r: the fresh seed from `ferret/seed/client=<id>`,
  * the data order from `client=<id>/order`. Blocks and the client-side
@@ -185,12 +186,12 @@ export class FerretPaper extends FerretBase<PaperMessage, PaperDownload> {
     return { scalars: n, seeds: 1, bytes: 8 + 4 * message.counts.length + 4 * n };
   }
 
-  /** Down: every aggregated message. */
+  /** Down: every aggregated message with its weight p_i (f64). */
   broadcastSize(download: PaperDownload): MessageSize {
     const L = this.ready().blocks.length;
     const scalars = download.messages.reduce((s, m) => s + m.coordinates.length, 0);
     const seeds = download.messages.length;
-    return { scalars, seeds, bytes: 8 * seeds + 4 * L * seeds + 4 * scalars };
+    return { scalars, seeds, bytes: 16 * seeds + 4 * L * seeds + 4 * scalars };
   }
 
   /** Frees the buffers. */

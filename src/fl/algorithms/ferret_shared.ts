@@ -280,6 +280,11 @@ export abstract class FerretBase<Message extends { readonly coordinates: Float32
     this.options = recordedSettings(mode, this.settings, specific);
   }
 
+  /** K: Σ_l K_l in paper mode, the pool's size (and most bases per block) in official mode. */
+  get K(): number {
+    return this.settings.K;
+  }
+
   /** The blocks (after setup). */
   get blocks(): readonly Block[] {
     return this.#prepared?.blocks ?? [];
