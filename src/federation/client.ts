@@ -16,7 +16,9 @@
  * - `done`: the federation is over.
  *
  * If the connection drops (a server restart), it reconnects and joins
- * again, for as long as `retrySeconds` allows.
+ * again, for as long as `retrySeconds` allows; a join the server refuses
+ * (a wrong token, another sample count than before) fails at once with the
+ * server's reason.
  *
  * @module
  */
@@ -142,6 +144,8 @@ class ClientState {
   done = false;
   round = 0;
   hash = "";
+  /** The server's last `error` message. */
+  lastError: string | null = null;
 
   constructor(
     readonly spec: FederationSpec,
@@ -219,7 +223,8 @@ class ClientState {
         return;
       }
       case MessageKind.error:
-        this.log(`client ${this.data.id}: the server says: ${frame.json.message}`);
+        this.lastError = String(frame.json.message);
+        this.log(`client ${this.data.id}: the server says: ${this.lastError}`);
         return;
       case MessageKind.done:
         this.evalLoss = typeof frame.json.evalLoss === "number" ? frame.json.evalLoss : null;
@@ -233,8 +238,14 @@ class ClientState {
   }
 }
 
-/** One connection: join, follow the server until it closes; true when the federation is done. */
-function connect(state: ClientState, options: ClientOptions): Promise<boolean> {
+/** How a connection ended: the federation is done, the server refused the join (why), or it dropped. */
+type Ending = { readonly done: true } | { readonly refused: string } | { readonly dropped: true };
+
+/** The close code a server refuses a join with (src/federation/server.ts). */
+const REFUSED = 4401;
+
+/** One connection: join, follow the server until it closes. */
+function connect(state: ClientState, options: ClientOptions): Promise<Ending> {
   const url = new URL("/federation", options.server);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return new Promise((resolve) => {
@@ -266,8 +277,16 @@ function connect(state: ClientState, options: ClientOptions): Promise<boolean> {
       });
     };
     socket.onerror = () => {};
-    socket.onclose = () => {
-      chain.then(() => resolve(state.done));
+    socket.onclose = (event) => {
+      chain.then(() =>
+        resolve(
+          state.done
+            ? { done: true }
+            : event.code === REFUSED
+            ? { refused: state.lastError ?? event.reason }
+            : { dropped: true },
+        )
+      );
     };
   });
 }
@@ -314,7 +333,13 @@ export async function runClient(options: ClientOptions): Promise<ClientSummary> 
     let quietSince = performance.now();
     while (!state.done) {
       const before = state.applied + state.trained.length + state.welcomes;
-      if (await connect(state, options)) break;
+      const ending = await connect(state, options);
+      if ("done" in ending) break;
+      if ("refused" in ending) {
+        throw new Error(
+          `The federation at ${options.server} refused client ${options.client}: ${ending.refused}`,
+        );
+      }
       if (state.applied + state.trained.length + state.welcomes > before) {
         quietSince = performance.now();
       }

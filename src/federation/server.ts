@@ -126,6 +126,15 @@ export interface WireTransfer {
   readonly welcome?: true;
 }
 
+/** Whether two tokens are equal, in time that does not depend on where they differ. */
+function sameToken(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let difference = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) difference |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return difference === 0;
+}
+
 /** Σ bytes of some transfers. */
 function sum(transfers: readonly WireTransfer[]): number {
   return transfers.reduce((s, t) => s + t.bytes, 0);
@@ -179,6 +188,10 @@ export class FederationServer {
   readonly #wire: WireTransfer[] = [];
   readonly #http: Deno.HttpServer;
   #codec: WireCodec | null = null;
+  #closed = false;
+  #closeNow!: () => void;
+  readonly #closing = new Promise<void>((resolve) => (this.#closeNow = resolve));
+  #running: Promise<SimulationResult> | null = null;
   #round = 0;
   #joinedAll!: () => void;
   readonly #allJoined = new Promise<void>((resolve) => (this.#joinedAll = resolve));
@@ -255,7 +268,7 @@ export class FederationServer {
       return response;
     }
     if (path === "/spec") {
-      if (request.headers.get("authorization") !== `Bearer ${this.token}`) {
+      if (!sameToken(request.headers.get("authorization") ?? "", `Bearer ${this.token}`)) {
         return new Response(
           "Cannot send the spec: the token is missing or not this federation's\n",
           {
@@ -345,7 +358,9 @@ export class FederationServer {
       throw new WireError(`the first frame must be a join, not ${kindName(frame.kind)}`);
     }
     const { token, client, samples } = frame.json;
-    if (token !== this.token) throw new WireError("the token is not this federation's");
+    if (typeof token !== "string" || !sameToken(token, this.token)) {
+      throw new WireError("the token is not this federation's");
+    }
     if (
       !Number.isSafeInteger(client) || (client as number) < 0 || (client as number) >= this.#clients
     ) {
@@ -475,6 +490,7 @@ export class FederationServer {
 
   /** Client work, remotely: `train` to each sampled client, its upload back (or null). */
   async #train(work: ClientWork): Promise<ClientOutcome<unknown>[]> {
+    if (this.#closed) throw new Error(`Cannot run round ${work.round}: the server was closed`);
     const codec = this.#codec!;
     this.#round = work.round;
     this.#leftOut = 0;
@@ -565,9 +581,16 @@ export class FederationServer {
    * Waits until every client of the spec has joined once, then runs (or
    * resumes) the rounds; tells every client when the federation is over.
    */
-  async run(): Promise<SimulationResult> {
+  run(): Promise<SimulationResult> {
+    if (this.#running) throw new TypeError("Cannot run the federation twice");
+    this.#running = this.#run();
+    return this.#running;
+  }
+
+  async #run(): Promise<SimulationResult> {
     this.#log(`waiting for ${this.#clients} clients to join ${this.url}/federation`);
-    await this.#allJoined;
+    await Promise.race([this.#allJoined, this.#closing]);
+    if (this.#closed) throw new Error("Cannot run the federation: the server was closed");
     const clients: ClientData[] = this.#samples.map((samples, id) => ({
       id,
       sequences: [],
@@ -627,11 +650,15 @@ export class FederationServer {
     };
   }
 
-  /** Stops listening, closes every connection and frees the model. */
+  /** Stops listening, closes every connection and frees the model (a running `run` stops). */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#closeNow();
     for (const session of this.#sessions.values()) session.socket.close(1001, "server closing");
     this.#sessions.clear();
     await this.#http.shutdown();
+    // A running federation stops at its next round (its waits end with the connections).
+    await this.#running?.catch(() => {});
     this.#codec?.destroy();
     this.#algorithm.destroy?.();
     this.#model.destroy();

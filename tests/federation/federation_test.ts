@@ -173,6 +173,20 @@ Deno.test("federation: unauthenticated, text, malformed and silent sockets are r
     assert.deepEqual(spec401.status, 401);
     await spec401.body?.cancel();
     assert.deepEqual(server.joined, []);
+
+    // A join the server refuses ends a Deno client at once, with the server's reason.
+    const earlier = new RawSocket(server);
+    await earlier.opened;
+    earlier.send(encodeFrame(MessageKind.join, 0, { token: server.token, client: 1, samples: 1 }));
+    const joined = (): readonly number[] => server.joined;
+    while (!joined().includes(1)) await new Promise((r) => setTimeout(r, 20));
+    earlier.socket.close();
+    const started = performance.now();
+    await assert.rejects(
+      () => client(server, 1, 60),
+      /refused client 1: .*client 1 joined before with 1 sequences, now \d+/,
+    );
+    assert.ok(performance.now() - started < 20_000, "no waiting out the retries");
   } finally {
     await server.close();
   }
