@@ -45,6 +45,7 @@ its rounds; clients join with \`deno task client\` (the command is printed).
   --deadline S         seconds a client has to upload (default 120)
   --name N             state folder .cache/federation/N (default: default)
   --fresh              forget that folder's checkpoint and token first
+  --print-spec         print the spec as JSON and exit (edit it, pass it to --spec)
   --backend B          force a WebGPU backend: ${BACKENDS.join(" | ")}
   --help               this text`;
 
@@ -56,6 +57,8 @@ export interface ServeArgs {
   readonly deadline: number;
   readonly name: string;
   readonly fresh: boolean;
+  /** Print the spec and exit. */
+  readonly printSpec: boolean;
   readonly backend?: Backend;
   readonly help: boolean;
 }
@@ -97,6 +100,7 @@ export function parseServeArgs(
         deadline: { type: "string" },
         name: { type: "string" },
         fresh: { type: "boolean" },
+        "print-spec": { type: "boolean" },
         backend: { type: "string" },
         help: { type: "boolean" },
       },
@@ -145,6 +149,7 @@ export function parseServeArgs(
     deadline: number(values.deadline, "--deadline", 120, 0.001),
     name,
     fresh: values.fresh ?? false,
+    printSpec: values["print-spec"] ?? false,
     ...(backend ? { backend } : {}),
     help: values.help ?? false,
   };
@@ -167,6 +172,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseServeArgs(argv, (path) => Deno.readTextFileSync(path));
   if (args.help) {
     console.log(SERVE_USAGE);
+    return 0;
+  }
+  if (args.printSpec) {
+    console.log(JSON.stringify(args.spec, null, 2));
     return 0;
   }
   const dir = `.cache/federation/${args.name}`;

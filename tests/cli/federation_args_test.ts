@@ -73,6 +73,7 @@ Deno.test("serve arguments: defaults, the spec file, refusals", () => {
   assert.deepEqual(args.spec, exampleSpec("gsm8k-like", "ferret"));
   assert.equal(args.port, 8787);
   assert.equal(args.name, "default");
+  assert.equal(parseServeArgs(["--print-spec"], () => "").printSpec, true);
   const spec = { ...exampleSpec("dolly-like", "fedavg"), rounds: 7 };
   assert.deepEqual(parseServeArgs(["--spec", "s.json"], () => JSON.stringify(spec)).spec, spec);
   const refused: [string[], RegExp][] = [

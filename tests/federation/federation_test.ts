@@ -309,3 +309,28 @@ Deno.test("federation: a client training on its own examples computes what the s
     await server.close();
   }
 });
+
+Deno.test("federation: with a third of the clients per round, every client still follows every broadcast", async () => {
+  const spec = { ...exampleSpec("gsm8k-like", "ferret"), fraction: 0.34 };
+  const server = await startServer(spec);
+  try {
+    const running = server.run();
+    const summaries = await Promise.all(CLIENTS.map((id) => client(server, id)));
+    const result = await running;
+    const reference = await simulated(spec);
+    assert.deepEqual(
+      result.records.map((r) => r.evalLoss),
+      reference.records.map((r) => r.evalLoss),
+    );
+    assert.deepEqual(result.records.map((r) => r.clients), reference.records.map((r) => r.clients));
+    assert.ok(result.records.every((r) => r.clients.length === 1));
+    // The clients not sampled receive the broadcast too (beyond the ledger, which counts the
+    // sampled client's), and their hashes agree.
+    assert.deepEqual(result.records.map((r) => r.extra.hashAgreeing), [3, 3, 3]);
+    const trained = summaries.flatMap((s) => s.trained).sort();
+    assert.deepEqual(trained, [1, 2, 3]);
+    assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
+  } finally {
+    await server.close();
+  }
+});
