@@ -38,6 +38,9 @@ function browserFound(): boolean {
 }
 
 const found = browserFound();
+
+/** Seconds the tab has to load, find its WebGPU adapter and join. */
+const JOIN_SECONDS = 120;
 if (REQUIRED && !found) throw new Error(`Cannot run the browser test: ${BROWSER} is not installed`);
 
 /** A headless Chromium tab on `url`, until killed; its console goes to stderr. */
@@ -99,7 +102,20 @@ for (const kind of EXAMPLE_ALGORITHMS) {
         const page = await fetch(server.url);
         assert.match(await page.text(), /<script type="module" src="\/client.js">/);
         const running = server.run();
-        const summaries = await Promise.all([0, 1].map((id) => client(server, id)));
+        const deno = Promise.all([0, 1].map((id) => client(server, id)));
+        // A tab that cannot start (no WebGPU adapter, a script error) would leave the server
+        // waiting for it: fail with the tab's console instead.
+        const started = performance.now();
+        while (!server.joined.includes(2)) {
+          if (performance.now() - started > JOIN_SECONDS * 1000) {
+            const console = await tab.close();
+            deno.catch(() => {}); // they fail too, once the server is gone
+            await server.close();
+            throw new Error(`The Chromium tab did not join within ${JOIN_SECONDS} s:\n${console}`);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const summaries = await deno;
         const result = await running;
         const console = await tab.close();
         for (const record of result.records) {
