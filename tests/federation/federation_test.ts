@@ -233,6 +233,13 @@ Deno.test("federation: a joined client's malformed, oversized, out-of-round and 
     raw.send(encodeFrame(MessageKind.upload, 2, null, twice));
     assert.match(await error(), /position 3 is sent twice/);
     raw.socket.close();
+    // Mid-federation, a socket with a stolen client index but no token is refused too.
+    const intruder = new RawSocket(server);
+    await intruder.opened;
+    intruder.send(encodeFrame(MessageKind.join, 0, { token: "guess", client: 0, samples: 8 }));
+    const refusal = await intruder.next((f) => f.kind === MessageKind.error);
+    assert.match(String(refusal.json.message), /token is not this federation's/);
+    assert.equal((await intruder.closed).code, 4401);
 
     const [result] = await Promise.all([running, others]);
     assert.deepEqual(result.records.map((r) => r.dropped), [[2], [2], [2]]);
