@@ -276,6 +276,30 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
     client: number,
     update: ClientUpdate,
   ): Promise<OfficialMessage | null> {
+    return this.#message(work, client, update, await this.#seeds!.project(update.delta));
+  }
+
+  /** {@linkcode FerretOfficial.encode} for every trained client, their projections read back together. */
+  protected override async encodeAll(
+    work: RoundInfo,
+    ids: readonly number[],
+    updates: readonly ClientUpdate[],
+  ): Promise<(OfficialMessage | null)[]> {
+    const trained = updates.flatMap((u, slot) => (u.finite ? [slot] : []));
+    const projections = await this.#seeds!.projectMany(trained.map((slot) => updates[slot]!.delta));
+    return updates.map((update, slot) => {
+      const at = trained.indexOf(slot);
+      return at < 0 ? null : this.#message(work, ids[slot]!, update, projections[at]!);
+    });
+  }
+
+  /** A client's message from its update and its projection onto the whole pool. */
+  #message(
+    work: RoundInfo,
+    client: number,
+    update: ClientUpdate,
+    all: Float32Array,
+  ): OfficialMessage | null {
     const { blocks } = this.ready();
     const K = this.settings.K;
     const fixed = this.#allocation && { ...this.#allocation, dims: blocks.map((b) => b.length) };
@@ -285,7 +309,6 @@ export class FerretOfficial extends FerretBase<OfficialMessage, OfficialDownload
       work.stream(`ferret/indices/client=${client}`),
       fixed,
     );
-    const all = await this.#seeds!.project(update.delta);
     const coordinates = officialCoordinates(all, blocks, K, counts, indices);
     if (!coordinates.every(Number.isFinite)) return null;
     return { client, counts, indices, coordinates };
@@ -509,6 +532,22 @@ export class SeedPool {
   /** ⟨Δ_l, v_{l,i}⟩ for every block and pool basis, [L × K] block-major (one readback). */
   project(delta: GpuVector): Promise<Float32Array> {
     return this.#plan.projectToArray(delta, this.key);
+  }
+
+  /** {@linkcode SeedPool.project} of several vectors, recorded together and read back once. */
+  async projectMany(deltas: readonly GpuVector[]): Promise<Float32Array[]> {
+    if (deltas.length <= 1) return Promise.all(deltas.map((d) => this.project(d)));
+    const total = this.#plan.total;
+    const out = this.#gpu.buffer(deltas.length * total * 4, "pool projections");
+    try {
+      for (const [b, delta] of deltas.entries()) {
+        await this.#plan.project(delta, this.key, out, { outBase: b * total });
+      }
+      const all = new Float32Array(await this.#gpu.read(out, 0, deltas.length * total * 4));
+      return deltas.map((_, b) => all.slice(b * total, (b + 1) * total));
+    } finally {
+      out.destroy();
+    }
   }
 
   /** Item 8 onto `target`: target += scale·Σ_{i,l} clip(pool[l·K + i]·v_{l,i}). */

@@ -319,14 +319,14 @@ export abstract class FerretBase<Message extends { readonly coordinates: Float32
     return this.#prepared;
   }
 
-  /** Steps 2–3 on every client: local training, then the mode's encoding (one readback). */
+  /** Steps 2–3 on every client: local training, then the mode's encoding. */
   async train(work: ClientWork): Promise<ClientOutcome<Message>[]> {
     const { clients, rebuild } = this.ready();
     const outcomes: ClientOutcome<Message>[] = [];
     const updates = await clients.trainMany(work, work.clients, rebuild?.model ?? work.global);
-    for (const [slot, client] of work.clients.entries()) {
-      const update = updates[slot]!;
-      const message = update.finite ? await this.encode(work, client.id, update) : null;
+    const messages = await this.encodeAll(work, work.clients.map((c) => c.id), updates);
+    for (const [slot, update] of updates.entries()) {
+      const message = messages[slot]!;
       outcomes.push({
         upload: message,
         loss: update.local.meanLoss,
@@ -338,6 +338,23 @@ export abstract class FerretBase<Message extends { readonly coordinates: Float32
       });
     }
     return outcomes;
+  }
+
+  /**
+   * Every client's message, in order: null where its update is not finite
+   * (the trained ones only are encoded). By default one client after
+   * another; a mode may encode them together.
+   */
+  protected async encodeAll(
+    work: RoundInfo,
+    ids: readonly number[],
+    updates: readonly ClientUpdate[],
+  ): Promise<(Message | null)[]> {
+    const messages: (Message | null)[] = [];
+    for (const [slot, update] of updates.entries()) {
+      messages.push(update.finite ? await this.encode(work, ids[slot]!, update) : null);
+    }
+    return messages;
   }
 
   /** A client's message for its update, or null when it is not finite. */

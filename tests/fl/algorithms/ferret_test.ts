@@ -189,6 +189,12 @@ Deno.test("official mode on a hand case: allocation, indices, d_l/K_l scaling, c
         key,
         zero: delta.like(),
       });
+      // Several deltas projected together equal each projected alone, bit for bit.
+      const others = [0.5, -2].map((c) => GpuVector.from(gpu, data.map((v) => c * v + 0.125)));
+      const together = await seeds.projectMany([delta, ...others]);
+      for (const [b, vector] of [delta, ...others].entries()) {
+        assert.deepEqual(together[b], await seeds.project(vector), `delta ${b}`);
+      }
       const { counts, indices } = officialChoice(norms, K, new RandomStream(21, "indices"));
       const coordinates = officialCoordinates(
         await seeds.project(delta),
