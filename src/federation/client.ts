@@ -316,13 +316,14 @@ export async function runClient(options: ClientOptions): Promise<ClientSummary> 
   const log = options.log ?? (() => {});
   const retry = options.retrySeconds ?? 60;
   const spec = await fetchSpec(options.server, options.token);
-  const clients = specClients(spec).length;
-  if (!Number.isInteger(options.client) || options.client < 0 || options.client >= clients) {
-    throw new RangeError(`Cannot be client ${options.client}: the federation has ${clients}`);
+  const partitions = specClients(spec);
+  const own = partitions[options.client];
+  if (!Number.isInteger(options.client) || !own) {
+    throw new RangeError(
+      `Cannot be client ${options.client}: the federation has ${partitions.length}`,
+    );
   }
-  const data = options.examples
-    ? specClientData(spec, options.client, options.examples)
-    : specClients(spec)[options.client]!;
+  const data = options.examples ? specClientData(spec, options.client, options.examples) : own;
   const model = await specModel(options.gpu, spec);
   const algorithm = specAlgorithm(spec);
   const global = model.trainable.params.vector.like("client's global model");

@@ -179,22 +179,36 @@ class VectorCodec extends CodecBase<ModelUpdate, unknown> {
   }
 }
 
-/** Ferret (official mode): pool positions and coordinates up, the pool's non-zeros down. */
-class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
-  readonly maxUploadBytes: number;
-  readonly #algorithm: FerretOfficial;
-  readonly #blocks: number;
+/** A 53-bit seed or key as two u32 words, low first. */
+function seedWords(seed: number): Uint32Array {
+  return new Uint32Array([seed % 2 ** 32, Math.floor(seed / 2 ** 32)]);
+}
 
-  constructor(model: Transformer, algorithm: FerretOfficial) {
+/** The seed of two u32 words, low first. */
+function seedOf(low: number, high: number): number {
+  return high * 2 ** 32 + low;
+}
+
+/** Both Ferret modes: the algorithm, set up, and its L blocks. */
+abstract class FerretCodec<Message, Download, Algorithm extends FerretOfficial | FerretPaper>
+  extends CodecBase<Message, Download> {
+  protected readonly algorithm: Algorithm;
+  protected readonly blocks: number;
+
+  constructor(model: Transformer, algorithm: Algorithm) {
     super(model);
-    this.#algorithm = algorithm;
-    this.#blocks = algorithm.blocks.length;
-    if (this.#blocks === 0) throw new TypeError("Cannot encode Ferret's messages before its setup");
-    this.maxUploadBytes = 8 * this.#blocks * algorithm.K;
+    this.algorithm = algorithm;
+    this.blocks = algorithm.blocks.length;
+    if (this.blocks === 0) throw new TypeError("Cannot encode Ferret's messages before its setup");
   }
+}
+
+/** Ferret (official mode): pool positions and coordinates up, the pool's non-zeros down. */
+class PoolCodec extends FerretCodec<OfficialMessage, OfficialDownload, FerretOfficial> {
+  readonly maxUploadBytes = 8 * this.blocks * this.algorithm.K;
 
   encodeUpload(message: OfficialMessage): Promise<Uint8Array> {
-    const K = this.#algorithm.K;
+    const K = this.algorithm.K;
     const positions = new Uint32Array(message.indices.length);
     let at = 0;
     message.counts.forEach((count, block) => {
@@ -204,7 +218,7 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
   }
 
   decodeUpload(bytes: Uint8Array, client: number): OfficialMessage {
-    const K = this.#algorithm.K;
+    const K = this.algorithm.K;
     if (bytes.length % 8 !== 0 || bytes.length > this.maxUploadBytes) {
       throw new WireError(
         `a Ferret upload is 8 bytes per coordinate, at most ${this.maxUploadBytes}; this one is ${bytes.length}`,
@@ -213,14 +227,14 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
     const n = bytes.length / 8;
     const positions = u32Of(bytes.subarray(0, 4 * n), "the positions");
     const coordinates = finite(f32Of(bytes.subarray(4 * n), "the coordinates"), "the coordinates");
-    const counts = new Array<number>(this.#blocks).fill(0);
+    const counts = new Array<number>(this.blocks).fill(0);
     const indices = new Uint32Array(n);
     const seen = new Set<number>();
     let previousBlock = 0;
     positions.forEach((position, j) => {
       const block = Math.floor(position / K);
-      if (block >= this.#blocks) {
-        throw new WireError(`position ${position} is outside the pool's ${this.#blocks} × ${K}`);
+      if (block >= this.blocks) {
+        throw new WireError(`position ${position} is outside the pool's ${this.blocks} × ${K}`);
       }
       if (block < previousBlock) throw new WireError("the positions are not block by block");
       if (seen.has(position)) throw new WireError(`position ${position} is sent twice`);
@@ -237,26 +251,26 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
     download.pool.forEach((v, i) => {
       if (v !== 0) positions.push(i);
     });
-    const key = this.#algorithm.poolKey;
+    const key = this.algorithm.poolKey;
     return Promise.resolve(concatBytes(
-      new Uint32Array([key % 2 ** 32, Math.floor(key / 2 ** 32)]),
+      seedWords(key),
       new Uint32Array(positions),
       new Float32Array(positions.map((i) => download.pool[i]!)),
     ));
   }
 
   async applyBroadcast(bytes: Uint8Array, global: GpuVector, round: RoundInfo): Promise<void> {
-    const size = this.#blocks * this.#algorithm.K;
+    const size = this.blocks * this.algorithm.K;
     if (bytes.length < 8 || bytes.length % 8 !== 0 || bytes.length > 8 + 8 * size) {
       throw new WireError(
         `a Ferret broadcast is 8 + 8m bytes, m ≤ ${size}; this one is ${bytes.length}`,
       );
     }
     const [lo, hi] = u32Of(bytes.subarray(0, 8), "the pool key");
-    const key = hi! * 2 ** 32 + lo!;
-    if (key !== this.#algorithm.poolKey) {
+    const key = seedOf(lo!, hi!);
+    if (key !== this.algorithm.poolKey) {
       throw new WireError(
-        `the server's seed pool (key ${key}) is not this client's (${this.#algorithm.poolKey}): ` +
+        `the server's seed pool (key ${key}) is not this client's (${this.algorithm.poolKey}): ` +
           "client and server do not run the same federation spec",
       );
     }
@@ -268,7 +282,7 @@ class PoolCodec extends CodecBase<OfficialMessage, OfficialDownload> {
       if (position >= size) throw new WireError(`pool position ${position} is outside ${size}`);
       pool[position] = values[j]!;
     });
-    await this.#algorithm.apply(this.#algorithm.downloadOf(pool, round), global, round);
+    await this.algorithm.apply(this.algorithm.downloadOf(pool, round), global, round);
   }
 }
 
@@ -340,22 +354,11 @@ class KSeedCodec extends CodecBase<KSeedUpload, unknown> {
 const SKIPPED = 0x80000000;
 
 /** Ferret (paper mode): seed, counts and coordinates up; every kept message with its weight down. */
-class SeedCodec extends CodecBase<PaperMessage, PaperDownload> {
-  readonly maxUploadBytes: number;
-  readonly #algorithm: FerretPaper;
-  readonly #blocks: number;
-
-  constructor(model: Transformer, algorithm: FerretPaper) {
-    super(model);
-    this.#algorithm = algorithm;
-    this.#blocks = algorithm.blocks.length;
-    if (this.#blocks === 0) throw new TypeError("Cannot encode Ferret's messages before its setup");
-    this.maxUploadBytes = 8 + 4 * this.#blocks + 4 * algorithm.K;
-  }
+class SeedCodec extends FerretCodec<PaperMessage, PaperDownload, FerretPaper> {
+  readonly maxUploadBytes = 8 + 4 * this.blocks + 4 * this.algorithm.K;
 
   #encode(message: PaperMessage, weight?: number): Uint8Array[] {
-    const seed = new Uint32Array([message.seed % 2 ** 32, Math.floor(message.seed / 2 ** 32)]);
-    const parts = [concatBytes(seed)];
+    const parts = [concatBytes(seedWords(message.seed))];
     if (weight !== undefined) parts.push(concatBytes(new Float64Array([weight])));
     parts.push(concatBytes(Uint32Array.from(message.counts)), concatBytes(message.coordinates));
     return parts;
@@ -363,10 +366,10 @@ class SeedCodec extends CodecBase<PaperMessage, PaperDownload> {
 
   /** One message at `at` of `view` (with its f64 weight when `weighted`), and where it ends. */
   #decode(view: DataView, at: number, weighted: boolean, client: number) {
-    const L = this.#blocks;
+    const L = this.blocks;
     const head = 8 + (weighted ? 8 : 0) + 4 * L;
     if (at + head > view.byteLength) throw new WireError("a Ferret message is cut short");
-    const seed = view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
+    const seed = seedOf(view.getUint32(at, true), view.getUint32(at + 4, true));
     if (!Number.isSafeInteger(seed)) throw new WireError(`seed ${seed} is not a 53-bit integer`);
     const weight = weighted ? view.getFloat64(at + 8, true) : 1;
     if (!(weight > 0 && weight <= 1)) throw new WireError(`weight ${weight} is not in (0, 1]`);
@@ -375,8 +378,8 @@ class SeedCodec extends CodecBase<PaperMessage, PaperDownload> {
       (_, l) => view.getUint32(at + head - 4 * L + 4 * l, true),
     );
     const n = counts.reduce((a, b) => a + b, 0);
-    if (n > this.#algorithm.K) {
-      throw new WireError(`Σ_l K_l = ${n} exceeds K = ${this.#algorithm.K}`);
+    if (n > this.algorithm.K) {
+      throw new WireError(`Σ_l K_l = ${n} exceeds K = ${this.algorithm.K}`);
     }
     const end = at + head + 4 * n;
     if (end > view.byteLength) throw new WireError("a Ferret message's coordinates are cut short");
@@ -417,7 +420,7 @@ class SeedCodec extends CodecBase<PaperMessage, PaperDownload> {
       weights.push(weight);
       at = end;
     }
-    await this.#algorithm.apply({ messages, weights }, global, round);
+    await this.algorithm.apply({ messages, weights }, global, round);
   }
 }
 

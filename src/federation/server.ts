@@ -79,6 +79,9 @@ import {
   WireError,
 } from "./wire.ts";
 
+/** Seconds a client has to upload and to acknowledge, unless the options say otherwise. */
+const DEADLINE_SECONDS = 120;
+
 /** Options of {@linkcode FederationServer.start}. */
 export interface ServerOptions {
   /** What the federation runs. */
@@ -215,7 +218,7 @@ export class FederationServer {
 
   /** Builds the model and starts listening; {@linkcode FederationServer.run} runs the rounds. */
   static async start(options: ServerOptions): Promise<FederationServer> {
-    const deadline = options.deadlineSeconds ?? 120;
+    const deadline = options.deadlineSeconds ?? DEADLINE_SECONDS;
     if (!(deadline > 0)) throw new RangeError(`Cannot wait ${deadline} s for uploads`);
     const token = options.token ?? hex(crypto.getRandomValues(new Uint8Array(16)));
     if (token.length < 16) {
@@ -348,6 +351,10 @@ export class FederationServer {
     return this.#options.joinSeconds ?? 10;
   }
 
+  get #deadlineSeconds(): number {
+    return this.#options.deadlineSeconds ?? DEADLINE_SECONDS;
+  }
+
   /** A join frame: token, client index in range, its sample count. */
   #join(socket: WebSocket, data: Uint8Array): Session {
     if (data.length > HEADER_BYTES + MAX_JSON_BYTES) {
@@ -427,13 +434,7 @@ export class FederationServer {
     resolve(frame);
   }
 
-  #tally(
-    round: number,
-    client: number,
-    direction: "up" | "down",
-    bytes: number,
-    welcome = false,
-  ): void {
+  #tally(round: number, client: number, direction: "up" | "down", bytes: number, welcome = false) {
     this.#wire.push({ round, client, direction, bytes, ...(welcome ? { welcome: true } : {}) });
   }
 
@@ -443,11 +444,19 @@ export class FederationServer {
     }
   }
 
-  /** Sends a frame of `round` to a session, counted on the wire when `counted`. */
-  #send(session: Session, frame: Uint8Array, round: number, counted: boolean): boolean {
+  /**
+   * Sends a frame to a session; counted on the wire as `round`'s (a
+   * welcome's when `count` says so), or not at all (`done`).
+   */
+  #send(
+    session: Session,
+    frame: Uint8Array,
+    round: number,
+    count: "round" | "welcome" | false,
+  ): boolean {
     if (session.socket.readyState !== WebSocket.OPEN) return false;
     session.socket.send(frame);
-    if (counted) this.#tally(round, session.client, "down", frame.length);
+    if (count) this.#tally(round, session.client, "down", frame.length, count === "welcome");
     return true;
   }
 
@@ -458,7 +467,7 @@ export class FederationServer {
       const timer = setTimeout(() => {
         session.waiting.delete(key);
         resolve(null);
-      }, (this.#options.deadlineSeconds ?? 120) * 1000);
+      }, this.#deadlineSeconds * 1000);
       session.waiting.set(key, (frame) => {
         clearTimeout(timer);
         resolve(frame);
@@ -481,10 +490,7 @@ export class FederationServer {
       concatBytes(values),
     );
     for (const session of behind) {
-      if (this.#send(session, frame, round, false)) {
-        session.synced = true;
-        this.#tally(round, session.client, "down", frame.length, true);
-      }
+      if (this.#send(session, frame, round, "welcome")) session.synced = true;
     }
   }
 
@@ -498,7 +504,7 @@ export class FederationServer {
     const frame = encodeFrame(MessageKind.train, work.round);
     const frames = await Promise.all(work.clients.map((client) => {
       const session = this.#sessions.get(client.id);
-      return session?.synced && this.#send(session, frame, work.round, true)
+      return session?.synced && this.#send(session, frame, work.round, "round")
         ? this.#await(session, MessageKind.upload, work.round)
         : Promise.resolve(null);
     }));
@@ -543,7 +549,7 @@ export class FederationServer {
     const expected = hex(await modelHash(await codec.parameters(global)));
     const frame = encodeFrame(MessageKind.broadcast, round.round, null, payload);
     const acks = [...this.#sessions.values()]
-      .filter((s) => s.synced && this.#send(s, frame, round.round, true))
+      .filter((s) => s.synced && this.#send(s, frame, round.round, "round"))
       .map(async (session) => ({
         session,
         ack: await this.#await(session, MessageKind.ack, round.round),

@@ -202,9 +202,14 @@ export function specAlgorithm(spec: FederationSpec): FederatedAlgorithm {
   return createAlgorithm(spec.algorithm, spec.local);
 }
 
+/** The built-in suite `spec` names. */
+function specDataset(spec: FederationSpec) {
+  return builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
+}
+
 /** Every client's data under `spec` (a client holds only its own: {@linkcode ClientData}). */
 export function specClients(spec: FederationSpec): ClientData[] {
-  const dataset = builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
+  const dataset = specDataset(spec);
   return clientData(dataset, new ByteTokenizer(), spec.maxTokens);
 }
 
@@ -217,7 +222,7 @@ export function specClientData(
   id: number,
   examples: readonly Example[],
 ): ClientData {
-  const dataset = builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
+  const dataset = specDataset(spec);
   const sequences = sequencesOf(examples, new ByteTokenizer(), dataset, spec.maxTokens);
   if (sequences.length === 0) {
     throw new RangeError(
@@ -230,7 +235,7 @@ export function specClientData(
 
 /** The held-out sequences of the server's eval loss. */
 export function specEvaluation(spec: FederationSpec, model: Transformer): Sequence[] {
-  const dataset = builtinSuite(spec.data.suite, spec.data.scale, spec.data.seed);
+  const dataset = specDataset(spec);
   return heldOut({
     dataset,
     model,
