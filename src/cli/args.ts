@@ -166,6 +166,47 @@ export function parseShard(
   return { index, count };
 }
 
+/**
+ * The `--backend` value of any of the toolkit's commands, or undefined when
+ * it is not given.
+ *
+ * @example
+ * ```ts
+ * import { parseBackend } from "./args.ts";
+ * console.log(parseBackend("gl"), parseBackend(undefined)); // gl undefined
+ * ```
+ */
+export function parseBackend(value: string | undefined): Backend | undefined {
+  if (value !== undefined && !BACKENDS.includes(value as Backend)) {
+    throw new UsageError(`Cannot use --backend "${value}": expected one of ${BACKENDS.join(", ")}`);
+  }
+  return value as Backend | undefined;
+}
+
+/**
+ * A number flag of any of the toolkit's commands: `fallback` when absent,
+ * else a finite number ≥ `min`.
+ *
+ * @example
+ * ```ts
+ * import { parseNumber } from "./args.ts";
+ * console.log(parseNumber("2.5", "--retry", 60, 0), parseNumber(undefined, "--retry", 60, 0)); // 2.5 60
+ * ```
+ */
+export function parseNumber(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) {
+    throw new UsageError(`Cannot use ${flag} ${value}: expected a number ≥ ${min}`);
+  }
+  return n;
+}
+
 /** Parses `argv` (without the program name); `env` feeds `--shard auto`. */
 export function parseReproduceArgs(
   argv: readonly string[],
@@ -204,12 +245,7 @@ export function parseReproduceArgs(
       `Cannot use --scale "${values.scale}": expected one of ${SCALES.join(", ")}`,
     );
   }
-  const backend = values.backend as Backend | undefined;
-  if (backend !== undefined && !BACKENDS.includes(backend)) {
-    throw new UsageError(
-      `Cannot use --backend "${values.backend}": expected one of ${BACKENDS.join(", ")}`,
-    );
-  }
+  const backend = parseBackend(values.backend);
   for (const [flag, value] of [["--out", values.out], ["--cache-dir", values["cache-dir"]]]) {
     if (!value) throw new UsageError(`Cannot use ${flag} "": a folder is required`);
   }

@@ -14,7 +14,7 @@ import { readCodeAlpacaRows } from "../data/loaders/code_alpaca.ts";
 import { readDollyRows } from "../data/loaders/dolly.ts";
 import { readGsm8kRows } from "../data/loaders/gsm8k.ts";
 import { readNaturalInstructionsTask } from "../data/loaders/natural_instructions.ts";
-import { UsageError } from "./args.ts";
+import { parseBackend, parseNumber, UsageError } from "./args.ts";
 
 /** Usage of `deno task client`. */
 export const CLIENT_USAGE = `Usage: deno task client --server URL --token T --client I [options]
@@ -144,12 +144,8 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   if (!Number.isInteger(client) || client < 0) {
     throw new UsageError(`Cannot be client ${values.client}: expected an integer ≥ 0`);
   }
-  const retry = values.retry === undefined ? 60 : Number(values.retry);
-  if (!(retry >= 0)) throw new UsageError(`Cannot retry for ${values.retry} s`);
-  const backend = values.backend as Backend | undefined;
-  if (backend !== undefined && !BACKENDS.includes(backend)) {
-    throw new UsageError(`Cannot force backend "${backend}": choose ${BACKENDS.join(", ")}`);
-  }
+  const retry = parseNumber(values.retry, "--retry", 60, 0);
+  const backend = parseBackend(values.backend);
   if (values.format !== undefined && values.data === undefined) {
     throw new UsageError("Cannot use --format without --data");
   }

@@ -24,7 +24,7 @@ import {
 } from "../federation/spec.ts";
 import { hex } from "../federation/wire.ts";
 import { FileCheckpointStore, writeFileAtomic } from "./files.ts";
-import { UsageError } from "./args.ts";
+import { parseBackend, parseNumber, UsageError } from "./args.ts";
 
 /** Usage of `deno task serve`. */
 export const SERVE_USAGE = `Usage: deno task serve [options]
@@ -61,15 +61,6 @@ export interface ServeArgs {
   readonly printSpec: boolean;
   readonly backend?: Backend;
   readonly help: boolean;
-}
-
-function number(value: string | undefined, flag: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) {
-    throw new UsageError(`Cannot use ${flag} ${value}: expected a number ≥ ${min}`);
-  }
-  return n;
 }
 
 /**
@@ -126,7 +117,7 @@ export function parseServeArgs(
       throw new UsageError(`Cannot use the spec ${values.spec}: ${(error as Error).message}`);
     }
   } else {
-    const rounds = number(values.rounds, "--rounds", 3, 1);
+    const rounds = parseNumber(values.rounds, "--rounds", 3, 1);
     if (!Number.isInteger(rounds)) throw new UsageError(`Cannot run ${rounds} rounds`);
     spec = { ...exampleSpec(suite, algorithm), rounds };
   }
@@ -134,11 +125,8 @@ export function parseServeArgs(
   if (!/^[\w.-]+$/.test(name) || name.startsWith(".")) {
     throw new UsageError(`Cannot name the state folder "${name}": use letters, digits, . _ -`);
   }
-  const backend = values.backend as Backend | undefined;
-  if (backend !== undefined && !BACKENDS.includes(backend)) {
-    throw new UsageError(`Cannot force backend "${backend}": choose ${BACKENDS.join(", ")}`);
-  }
-  const port = number(values.port, "--port", 8787, 0);
+  const backend = parseBackend(values.backend);
+  const port = parseNumber(values.port, "--port", 8787, 0);
   if (!Number.isInteger(port) || port > 65535) {
     throw new UsageError(`Cannot listen on port ${port}`);
   }
@@ -146,7 +134,7 @@ export function parseServeArgs(
     spec,
     port,
     hostname: values.hostname ?? "127.0.0.1",
-    deadline: number(values.deadline, "--deadline", 120, 0.001),
+    deadline: parseNumber(values.deadline, "--deadline", 120, 0.001),
     name,
     fresh: values.fresh ?? false,
     printSpec: values["print-spec"] ?? false,
