@@ -2,7 +2,11 @@
 
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { type ClientSummary, runClient } from "../../src/federation/client.ts";
-import { FederationServer, type ServerOptions } from "../../src/federation/server.ts";
+import {
+  FederationServer,
+  type ServerOptions,
+  type WireTransfer,
+} from "../../src/federation/server.ts";
 import {
   type FederationSpec,
   specAlgorithm,
@@ -42,6 +46,29 @@ export async function client(
     });
   } finally {
     gpu.destroy();
+  }
+}
+
+/**
+ * A federation of `spec` on loopback with every client of its suite, each a
+ * Deno client on its own device (client i with `examples[i]` when given):
+ * the server's result, the clients' summaries and the server's wire log.
+ */
+export async function federate(
+  spec: FederationSpec,
+  examples: Readonly<Record<number, readonly Example[]>> = {},
+): Promise<
+  { result: SimulationResult; summaries: ClientSummary[]; wire: readonly WireTransfer[] }
+> {
+  const server = await startServer(spec);
+  try {
+    const running = server.run();
+    const summaries = await Promise.all(
+      specClients(spec).map((_, id) => client(server, id, 10, examples[id])),
+    );
+    return { result: await running, summaries, wire: server.wire };
+  } finally {
+    await server.close();
   }
 }
 

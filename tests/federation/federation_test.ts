@@ -27,7 +27,7 @@ import {
 import { MemoryCheckpointStore } from "../../src/fl/run_checkpoint.ts";
 import type { Transfer } from "../../src/fl/ledger.ts";
 import type { WireTransfer } from "../../src/federation/server.ts";
-import { client, RawSocket, simulated, startServer } from "./_federation.ts";
+import { client, federate, RawSocket, simulated, startServer } from "./_federation.ts";
 
 const CLIENTS = [0, 1, 2];
 
@@ -47,62 +47,55 @@ function byMessage(
 for (const kind of EXAMPLE_ALGORITHMS) {
   Deno.test(`federation: ${kind} over loopback equals the simulator, hashes agree, bytes reconcile`, async () => {
     const spec = exampleSpec("gsm8k-like", kind);
-    const server = await startServer(spec);
-    try {
-      const running = server.run();
-      const summaries = await Promise.all(CLIENTS.map((id) => client(server, id)));
-      const result = await running;
-      const reference = await simulated(spec);
+    const { result, summaries, wire: log } = await federate(spec);
+    const reference = await simulated(spec);
 
-      assert.deepEqual(
-        result.records.map((r) => r.evalLoss),
-        reference.records.map((r) => r.evalLoss),
-      );
-      assert.deepEqual(result.records.length, spec.rounds);
-      for (const record of result.records) {
-        assert.deepEqual(record.dropped, []);
-        assert.deepEqual(record.extra.hashAgreeing, CLIENTS.length);
-        assert.deepEqual(record.extra.hashDisagreeing, 0);
-        assert.deepEqual(record.extra.leftOut, 0);
-      }
-      assert.deepEqual(new Set(summaries.map((s) => s.hash)).size, 1);
+    assert.deepEqual(
+      result.records.map((r) => r.evalLoss),
+      reference.records.map((r) => r.evalLoss),
+    );
+    assert.deepEqual(result.records.length, spec.rounds);
+    for (const record of result.records) {
+      assert.deepEqual(record.dropped, []);
+      assert.deepEqual(record.extra.hashAgreeing, CLIENTS.length);
+      assert.deepEqual(record.extra.hashDisagreeing, 0);
+      assert.deepEqual(record.extra.leftOut, 0);
+    }
+    assert.deepEqual(new Set(summaries.map((s) => s.hash)).size, 1);
+    for (const s of summaries) {
+      assert.deepEqual(s.trained, [1, 2, 3]);
+      assert.deepEqual(s.welcomes, 1);
+      assert.deepEqual(s.evalLoss, result.records.at(-1)!.evalLoss);
+    }
+
+    // Every (round, client, direction): wire bytes = the ledger's bytes + the framing.
+    const ledger = byMessage(
+      result.ledger.transfers,
+      (t) => (t as Transfer).bytes ?? 4 * (t as Transfer).scalars + 8 * (t as Transfer).seeds,
+    );
+    const rounds = log.filter((t) => !t.welcome);
+    const wire = byMessage(rounds, (t) => (t as WireTransfer).bytes);
+    assert.deepEqual([...wire.keys()].sort(), [...ledger.keys()].sort());
+    for (const [key, bytes] of ledger) {
+      const framing = key.endsWith("/up") ? ROUND_FRAMING_UP : ROUND_FRAMING_DOWN;
+      assert.deepEqual(wire.get(key), bytes + framing, key);
+    }
+    // The clients counted the same frames, and the one welcome each (in round 1).
+    const total = (ts: readonly WireTransfer[]) => ts.reduce((a, t) => a + t.bytes, 0);
+    for (const [id, s] of summaries.entries()) {
+      const mine = rounds.filter((t) => t.client === id);
+      assert.equal(s.bytes.up, total(mine.filter((t) => t.direction === "up")));
+      assert.equal(s.bytes.down, total(mine.filter((t) => t.direction === "down")));
+      const welcomes = log.filter((t) => t.welcome && t.client === id);
+      assert.deepEqual(welcomes.map((t) => [t.round, t.bytes]), [[1, s.bytes.welcome]]);
+    }
+    assert.deepEqual(result.records.map((r) => r.extra.wireWelcome! > 0), [true, false, false]);
+    if (kind !== "fedavg") {
+      // After joining, the seed-based clients never receive weights: a round's download is
+      // a small fraction of the model, which came once, in the welcome.
       for (const s of summaries) {
-        assert.deepEqual(s.trained, [1, 2, 3]);
-        assert.deepEqual(s.welcomes, 1);
-        assert.deepEqual(s.evalLoss, result.records.at(-1)!.evalLoss);
+        assert.ok(s.bytes.down * 10 < s.bytes.welcome, `${s.bytes.down}`);
       }
-
-      // Every (round, client, direction): wire bytes = the ledger's bytes + the framing.
-      const ledger = byMessage(
-        result.ledger.transfers,
-        (t) => (t as Transfer).bytes ?? 4 * (t as Transfer).scalars + 8 * (t as Transfer).seeds,
-      );
-      const rounds = server.wire.filter((t) => !t.welcome);
-      const wire = byMessage(rounds, (t) => (t as WireTransfer).bytes);
-      assert.deepEqual([...wire.keys()].sort(), [...ledger.keys()].sort());
-      for (const [key, bytes] of ledger) {
-        const framing = key.endsWith("/up") ? ROUND_FRAMING_UP : ROUND_FRAMING_DOWN;
-        assert.deepEqual(wire.get(key), bytes + framing, key);
-      }
-      // The clients counted the same frames, and the one welcome each (in round 1).
-      const total = (ts: readonly WireTransfer[]) => ts.reduce((a, t) => a + t.bytes, 0);
-      for (const [id, s] of summaries.entries()) {
-        const mine = rounds.filter((t) => t.client === id);
-        assert.equal(s.bytes.up, total(mine.filter((t) => t.direction === "up")));
-        assert.equal(s.bytes.down, total(mine.filter((t) => t.direction === "down")));
-        const welcomes = server.wire.filter((t) => t.welcome && t.client === id);
-        assert.deepEqual(welcomes.map((t) => [t.round, t.bytes]), [[1, s.bytes.welcome]]);
-      }
-      assert.deepEqual(result.records.map((r) => r.extra.wireWelcome! > 0), [true, false, false]);
-      if (kind !== "fedavg") {
-        // After joining, the seed-based clients never receive weights: a round's download is
-        // a small fraction of the model, which came once, in the welcome.
-        for (const s of summaries) {
-          assert.ok(s.bytes.down * 10 < s.bytes.welcome, `${s.bytes.down}`);
-        }
-      }
-    } finally {
-      await server.close();
     }
   });
 }
@@ -296,48 +289,30 @@ Deno.test("federation: a client training on its own examples computes what the s
     output: `${i} + ${i + 2} = ${2 * i + 2}\n#### ${2 * i + 2}`,
     label: "mine",
   }));
-  const server = await startServer(spec);
-  try {
-    const running = server.run();
-    const summaries = await Promise.all([
-      client(server, 0),
-      client(server, 1),
-      client(server, 2, 10, own),
-    ]);
-    const result = await running;
-    const clients = specClients(spec);
-    clients[2] = specClientData(spec, 2, own);
-    const reference = await simulated(spec, clients);
-    const losses = result.records.map((r) => r.evalLoss);
-    assert.deepEqual(losses, reference.records.map((r) => r.evalLoss));
-    assert.notDeepEqual(losses, (await simulated(spec)).records.map((r) => r.evalLoss));
-    assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
-  } finally {
-    await server.close();
-  }
+  const { result, summaries } = await federate(spec, { 2: own });
+  const clients = specClients(spec);
+  clients[2] = specClientData(spec, 2, own);
+  const reference = await simulated(spec, clients);
+  const losses = result.records.map((r) => r.evalLoss);
+  assert.deepEqual(losses, reference.records.map((r) => r.evalLoss));
+  assert.notDeepEqual(losses, (await simulated(spec)).records.map((r) => r.evalLoss));
+  assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
 });
 
 Deno.test("federation: with a third of the clients per round, every client still follows every broadcast", async () => {
   const spec = { ...exampleSpec("gsm8k-like", "ferret"), fraction: 0.34 };
-  const server = await startServer(spec);
-  try {
-    const running = server.run();
-    const summaries = await Promise.all(CLIENTS.map((id) => client(server, id)));
-    const result = await running;
-    const reference = await simulated(spec);
-    assert.deepEqual(
-      result.records.map((r) => r.evalLoss),
-      reference.records.map((r) => r.evalLoss),
-    );
-    assert.deepEqual(result.records.map((r) => r.clients), reference.records.map((r) => r.clients));
-    assert.ok(result.records.every((r) => r.clients.length === 1));
-    // The clients not sampled receive the broadcast too (beyond the ledger, which counts the
-    // sampled client's), and their hashes agree.
-    assert.deepEqual(result.records.map((r) => r.extra.hashAgreeing), [3, 3, 3]);
-    const trained = summaries.flatMap((s) => s.trained).sort();
-    assert.deepEqual(trained, [1, 2, 3]);
-    assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
-  } finally {
-    await server.close();
-  }
+  const { result, summaries } = await federate(spec);
+  const reference = await simulated(spec);
+  assert.deepEqual(
+    result.records.map((r) => r.evalLoss),
+    reference.records.map((r) => r.evalLoss),
+  );
+  assert.deepEqual(result.records.map((r) => r.clients), reference.records.map((r) => r.clients));
+  assert.ok(result.records.every((r) => r.clients.length === 1));
+  // The clients not sampled receive the broadcast too (beyond the ledger, which counts the
+  // sampled client's), and their hashes agree.
+  assert.deepEqual(result.records.map((r) => r.extra.hashAgreeing), [3, 3, 3]);
+  const trained = summaries.flatMap((s) => s.trained).sort();
+  assert.deepEqual(trained, [1, 2, 3]);
+  assert.equal(new Set(summaries.map((s) => s.hash)).size, 1);
 });
