@@ -30,6 +30,7 @@ import {
   evaluateModel,
   federatedRun,
   type ModelEvaluation,
+  type RunEvaluation,
   type RunSummary,
 } from "../src/fl/run.ts";
 import { releaseScratch } from "../src/model/ops/matmul.ts";
@@ -67,11 +68,7 @@ export interface FederatedSetting {
   /** First-order local training: T steps of n_accum sequences (`epoch`: one pass). */
   readonly local: LocalSteps;
   /** Held-out examples for the per-round eval loss and for the final Rouge-L; new tokens at most. */
-  readonly evaluation: {
-    readonly lossExamples: number;
-    readonly rougeExamples: number;
-    readonly maxNewTokens: number;
-  };
+  readonly evaluation: RunEvaluation;
 }
 
 /** Where each real dataset lives under `--data-dir`, and how it loads. */
@@ -159,11 +156,13 @@ export async function evaluateBase(
   context: CellContext,
   setting: FederatedSetting,
 ): Promise<ModelEvaluation> {
+  // Only the examples identify the base model's scores: not how often a run measures its loss.
+  const { lossEvery: _, ...examples } = setting.evaluation;
   const identity = {
     dataset: setting.dataset,
     model: setting.model,
     base: setting.base,
-    evaluation: setting.evaluation,
+    evaluation: examples,
   };
   // The same for every training seed: made once, read by every seed's cell.
   const key = runKey({ base: identity, scale: context.scale, data: DATA_IDENTITY });
@@ -177,7 +176,7 @@ export async function evaluateBase(
         dataset,
         model,
         tokenizer,
-        evaluation: setting.evaluation,
+        evaluation: examples,
         maxLength: maxTokens(context.scale),
       });
       return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), evaluation }) + "\n");

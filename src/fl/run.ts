@@ -43,11 +43,7 @@ export interface FederatedRunOptions {
   /** Fraction of the clients per round, at least one (default 1). */
   readonly fraction?: number;
   /** Held-out examples for the eval loss and for Rouge-L, most new tokens (defaults 16, 8, 32). */
-  readonly evaluation?: {
-    readonly lossExamples: number;
-    readonly rougeExamples: number;
-    readonly maxNewTokens: number;
-  };
+  readonly evaluation?: RunEvaluation;
   /** Longest sequence (default the model's `maxTokens`). */
   readonly maxLength?: number;
   /** GPU bytes allocated before the model, left out of `peakBytes` (default 0). */
@@ -60,6 +56,22 @@ export interface FederatedRunOptions {
   readonly clientBatch?: number;
 }
 
+/** What a run measures on its held-out examples, and how often. */
+export interface RunEvaluation {
+  /** Examples whose response-token loss is the eval loss. */
+  readonly lossExamples: number;
+  /** Examples whose greedy generations are scored by Rouge-L after the last round. */
+  readonly rougeExamples: number;
+  /** Most new tokens per generation. */
+  readonly maxNewTokens: number;
+  /**
+   * Rounds between two eval losses (default 1: every round). The loss before
+   * round 1 and after the last round are always measured; the rounds in
+   * between that are skipped read NaN in {@linkcode RunSummary.evalLoss}.
+   */
+  readonly lossEvery?: number;
+}
+
 /** What a run yields. */
 export interface RunSummary {
   /** Mean Rouge-L F (%) of the greedy generations after the last round. */
@@ -69,7 +81,7 @@ export interface RunSummary {
    * no `#### ` answer or the run diverged.
    */
   readonly exactMatch: number | null;
-  /** Eval loss before round 1 (index 0) and after each round. */
+  /** Eval loss before round 1 (index 0) and after each round (NaN where not measured: `lossEvery`). */
   readonly evalLoss: readonly number[];
   /** Mean local training loss per round. */
   readonly trainLoss: readonly number[];
@@ -285,7 +297,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       rounds,
       seed,
       participation: { fraction: options.fraction ?? 1 },
-      evaluation: { sequences: evalSequences, every: 1 },
+      evaluation: { sequences: evalSequences, every: options.evaluation?.lossEvery ?? 1 },
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
       final: {
         examples,

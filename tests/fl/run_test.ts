@@ -44,3 +44,42 @@ Deno.test("evaluateModel scores the base model on the examples a run is scored o
     gpu.destroy();
   }
 });
+
+Deno.test("lossEvery skips the eval losses in between, and nothing else changes", async () => {
+  const gpu = await Gpu.create();
+  try {
+    const config = { ...PRESETS.ci, maxPositions: 256 };
+    const dataset = builtinSuite("gsm8k-like", "smoke", 0);
+    const tokenizer = new ByteTokenizer();
+    const run = async (lossEvery?: number) =>
+      federatedRun({
+        dataset,
+        model: await Transformer.create(gpu, config, { maxTokens: 192, seed: 4 }),
+        tokenizer,
+        algorithm: fedAvg({ local: { steps: 1, optimizer: { kind: "sgd", lr: 0.1 } } }),
+        rounds: 4,
+        seed: 2,
+        evaluation: {
+          lossExamples: 3,
+          rougeExamples: 2,
+          maxNewTokens: 4,
+          ...(lossEvery ? { lossEvery } : {}),
+        },
+      });
+    const every = await run();
+    const sparse = await run(3);
+    assert.ok(every.evalLoss.every(Number.isFinite), `${every.evalLoss}`);
+    // Before round 1, at round 3 and after the last round (4); NaN in between.
+    const measured = [0, 3, 4];
+    sparse.evalLoss.forEach((loss, r) => {
+      if (measured.includes(r)) assert.equal(loss, every.evalLoss[r], `round ${r}`);
+      else assert.ok(Number.isNaN(loss), `round ${r}: ${loss}`);
+    });
+    assert.deepEqual(sparse.trainLoss, every.trainLoss);
+    assert.equal(sparse.rougeL, every.rougeL);
+    assert.deepEqual(sparse.samples, every.samples);
+    await assert.rejects(() => run(0.5), RangeError);
+  } finally {
+    gpu.destroy();
+  }
+});
