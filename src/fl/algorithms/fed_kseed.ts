@@ -23,9 +23,11 @@
  *   replay coefficients −η·pool[s] as f32.
  * - **Server**: adds the clients' weighted accumulators into a global
  *   accumulator that never decays, then rebuilds the global model from the
- *   initial parameters: w = w₀ − η Σ_s pool[s]·z_s, one pass generating all
- *   K directions (O(K·d), timed as the `aggregate` phase: the "Global
- *   Aggr." column of Tables 4, 5, 10). A client whose accumulator is not
+ *   initial parameters: w = w₀ − η Σ_s pool[s]·z_s, one pass generating the
+ *   direction of every candidate whose pool entry is not zero, as
+ *   FedKSeed's server does (O(K·d) once every candidate has been drawn;
+ *   bit for bit the sum over all K), timed as the `aggregate` phase: the
+ *   "Global Aggr." column of Tables 4, 5, 10. A client whose accumulator is not
  *   finite is dropped, and the weights of the others renormalised.
  *   `rebuild: "incremental"` instead adds this round's change of the pool
  *   to the round's starting model, generating only the directions of the
@@ -62,7 +64,7 @@ import type {
 import { type AlgorithmProperties, FEDKSEED } from "./properties.ts";
 import type { TrainMode } from "../../model/peft/adapter.ts";
 import { drawIndex, seedProbabilities } from "./_kseed_sampling.ts";
-import { replaySeeds, seedKeys } from "./_zo_replay.ts";
+import { REPLAY_SEEDS_PER_DISPATCH, replaySeeds, seedKeys } from "./_zo_replay.ts";
 import { dataOrder, validateZoOptions, ZoClients, type ZoStepOptions } from "./_zo_step.ts";
 
 export { seedProbabilities } from "./_kseed_sampling.ts";
@@ -185,10 +187,9 @@ interface GpuState {
   readonly clients: ZoClients;
   /** w₀, which the server rebuilds from. */
   readonly initial: GpuVector;
-  /** The candidates' Philox keys. */
-  readonly keys: GPUBuffer;
+  /** Coefficients of the directions a rebuild generates (capacity K). */
   readonly coefficients: GPUBuffer;
-  /** Keys of the seeds an incremental update touches (capacity K). */
+  /** Philox keys of those directions' seeds (capacity K). */
   readonly touchedKeys: GPUBuffer;
 }
 
@@ -303,7 +304,6 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
       model,
       clients: new ZoClients(model, stepOptions(this.options)),
       initial,
-      keys: gpu.upload(seedKeys(this.#candidates), "fedkseed keys"),
       coefficients: gpu.buffer(4 * this.options.K, "fedkseed pool coefficients"),
       touchedKeys: gpu.buffer(8 * this.options.K, "fedkseed touched keys"),
     };
@@ -427,15 +427,16 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
   }
 
   /**
-   * The server's rebuild: w ← w₀ − η Σ_s pool[s]·z_s, all K directions in
-   * one pass (`replay`), or w ← w − η Σ_s change[s]·z_s over the touched
-   * seeds only (`incremental`).
+   * The server's rebuild: w ← w₀ − η Σ_s pool[s]·z_s in one pass
+   * ({@linkcode FedKSeed.replay}: `replay`), or w ← w − η Σ_s change[s]·z_s
+   * over the seeds this round touched (`incremental`). The record's `seeds`
+   * counts the directions generated.
    */
   async apply(broadcast: KSeedBroadcast, global: GpuVector): Promise<Record<string, number>> {
     const state = this.#state();
-    const { lr, K } = this.options;
     const gpu = state.model.gpu;
     if (this.options.rebuild === "incremental") {
+      const lr = this.options.lr;
       const { change } = broadcast;
       const touched = Array.from(change.keys()).filter((s) => change[s] !== 0);
       if (touched.length > 0) {
@@ -443,10 +444,9 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         gpu.write(state.coefficients, Float32Array.from(touched, (s) => -lr * change[s]!));
         await replaySeeds(global, state.touchedKeys, state.coefficients, touched.length);
       }
-    } else {
-      await this.replay(this.replayCoefficients(), global);
+      return { seeds: touched.length };
     }
-    return { seeds: K };
+    return { seeds: await this.replay(this.replayCoefficients(), global) };
   }
 
   /**
@@ -459,17 +459,38 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     return Float32Array.from(this.#pool, (g) => -lr * g);
   }
 
-  /** `global` ← w₀ + Σ_s coefficients[s]·z_s, all K directions in one pass. */
-  async replay(coefficients: Float32Array, global: GpuVector): Promise<void> {
+  /**
+   * `global` ← w₀ + Σ_s coefficients[s]·z_s in one pass over the vector,
+   * generating the directions of the candidates whose coefficient is not
+   * zero — FedKSeed's server skips the others too (`if grad != 0`): they
+   * add nothing. They are taken in the order, and split into dispatches
+   * where, all K would be (REPLAY_SEEDS_PER_DISPATCH), so the model is bit
+   * for bit the one all K give: a skipped term would add ±0 to the sum.
+   * Returns how many directions it generated.
+   */
+  async replay(coefficients: Float32Array, global: GpuVector): Promise<number> {
     const state = this.#state();
-    if (coefficients.length !== this.options.K) {
+    const K = this.options.K;
+    if (coefficients.length !== K) {
       throw new RangeError(
-        `Cannot replay ${coefficients.length} coefficients over K = ${this.options.K} candidates`,
+        `Cannot replay ${coefficients.length} coefficients over K = ${K} candidates`,
       );
     }
-    state.model.gpu.write(state.coefficients, coefficients);
+    const gpu = state.model.gpu;
     state.initial.copyTo(global);
-    await replaySeeds(global, state.keys, state.coefficients, this.options.K);
+    let generated = 0;
+    for (let first = 0; first < K; first += REPLAY_SEEDS_PER_DISPATCH) {
+      const live: number[] = [];
+      for (let s = first; s < Math.min(K, first + REPLAY_SEEDS_PER_DISPATCH); s++) {
+        if (coefficients[s] !== 0) live.push(s);
+      }
+      if (live.length === 0) continue;
+      gpu.write(state.touchedKeys, seedKeys(live.map((s) => this.#candidates[s]!)));
+      gpu.write(state.coefficients, Float32Array.from(live, (s) => coefficients[s]!));
+      await replaySeeds(global, state.touchedKeys, state.coefficients, live.length);
+      generated += live.length;
+    }
+    return generated;
   }
 
   /**
@@ -518,8 +539,6 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         throw new TypeError(`Cannot load FedKSeed state: "candidates" is not ${K} integers`);
       }
       this.#candidates = Object.freeze(parsed.candidates.slice());
-      const state = this.#state();
-      state.model.gpu.write(state.keys, seedKeys(this.#candidates));
     }
     this.#pool.set(parsed.pool);
     this.#historySum.set(parsed.historySum);
@@ -533,7 +552,6 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     if (!s) return;
     s.clients.destroy();
     s.initial.destroy();
-    s.keys.destroy();
     s.coefficients.destroy();
     s.touchedKeys.destroy();
     this.#gpu = null;

@@ -258,6 +258,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
           vector: w,
         });
         let previous = new Float64Array(K);
+        let skipped = 0;
         const result = await simulation(3, async (record) => {
           const r = record.round;
           assert.deepEqual(record.dropped, []);
@@ -299,6 +300,19 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
             Array.from(pool, (p) => -lr * p),
           );
           assert.ok(maxAbsDiff(global, reference) < 1e-5, `round ${r}: vs reference`);
+          // The rebuild generated only the directions of the non-zero pool entries, and gives
+          // bit for bit what all K give (a zero coefficient adds ±0).
+          const live = pool.filter((p) => p !== 0).length;
+          assert.equal(record.extra["seeds"], live);
+          if (live < K) skipped++;
+          const all = w.like();
+          all.write(w0);
+          const keys = gpu.upload(seedKeys(algorithm.candidates));
+          const coefficients = gpu.upload(Float32Array.from(pool, (p) => -lr * p));
+          await replaySeeds(all, keys, coefficients, K);
+          assert.deepEqual(await all.read(), global, `round ${r}: the replay over all K`);
+          for (const b of [keys, coefficients]) b.destroy();
+          all.destroy();
           // Ledger: K scalars down and K up per client (the paper's 2K).
           assert.equal(record.perClient, 2 * K);
           assert.equal(
@@ -307,6 +321,7 @@ Deno.test("FedKSeed and FedKSeed-Pro", async (t) => {
           );
         });
         assert.deepEqual(result.records.map((r) => r.round), [1, 2, 3], "every round checked");
+        assert.ok(skipped > 0, "some round's rebuild skipped candidates never drawn");
         // The pool is the weighted sum of every round's client accumulators (it never decays).
         assert.ok(previous.some((p) => p !== 0));
         assert.equal(result.ledger.totals().up, 3 * 2 * K);
