@@ -39,7 +39,12 @@ export { toCsv } from "./src/experiment/csv.ts";
 export { toMarkdown } from "./src/experiment/markdown.ts";
 
 // Run a federation: one federated fine-tuning run on a dataset, or the simulator underneath it, with its records, checkpoints and communication ledger (paper.md §5).
-export { federatedRun, type FederatedRunOptions, type RunSummary } from "./src/fl/run.ts";
+export {
+  federatedRun,
+  type FederatedRunOptions,
+  type RunEvaluation,
+  type RunSummary,
+} from "./src/fl/run.ts";
 export {
   DivergenceError,
   type RoundRecord,
