@@ -291,7 +291,13 @@ export const segmentSumsq: Kernel = { name: "segment_sumsq", code: segmentSumsqS
 // Engine fast paths (src/model/ops/): vec4 layer kernels and small-m matrix products.
 import rmsnormBackwardVec4Source from "./rmsnorm_backward_vec4.wgsl" with { type: "text" };
 import matmulXwtRowsSource from "./matmul_xwt_rows.wgsl" with { type: "text" };
+import rmsnormForwardVec4Source from "./rmsnorm_forward_vec4.wgsl" with { type: "text" };
 
+/** RMSNorm forward for C a multiple of 4, on vec4s (reference: `rmsnormForwardReference`). */
+export const rmsnormForwardVec4: Kernel = {
+  name: "rmsnorm_forward_vec4",
+  code: rmsnormForwardVec4Source,
+};
 /** RMSNorm backward for C a multiple of 4, on vec4s (reference: `rmsnormBackwardReference`). */
 export const rmsnormBackwardVec4: Kernel = {
   name: "rmsnorm_backward_vec4",

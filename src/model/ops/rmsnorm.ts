@@ -32,13 +32,25 @@ function checkShape(action: string, shape: RmsNormShape): number {
 }
 
 /**
+ * Whether the vec4 kernels run: rows of a multiple of 4 channels start on vec4
+ * boundaries, so they move 4 values per storage access (binding offsets are
+ * multiples of 256 bytes, so they stay aligned). Each model's w and dw do too
+ * when the stride is a multiple of 4; otherwise the scalar kernels run, which
+ * sum in the same order (the same results).
+ */
+function vec4Rows(C: number, count: number, stride: number): boolean {
+  return C % 4 === 0 && (count === 1 || stride % 4 === 0);
+}
+
+/**
  * Records the RMSNorm forward pass: `y` [T, C] and the saved `rstd` [T].
  *
  * @param buffers `y` [T, C] and `rstd` [T] (written), `x` [T, C], `w` [C]
  *   (with `models`: [(count − 1)·stride + C], model b's weights at b·stride)
  * @param options `models`: B models of `rows` rows each in one call (T = count·rows), row t
  *   scaled by model ⌊t / rows⌋'s weights; each model's results are bit-identical to a call of
- *   its own
+ *   its own. C a multiple of 4 runs the vec4 kernel when the stride is one too, else the scalar
+ *   kernel (same results)
  *
  * @example
  * ```ts
@@ -70,7 +82,7 @@ export async function rmsnormForward(
   requireElements(action, "x", buffers.x, T * C);
   requireElements(action, "w", buffers.w, (count - 1) * stride + C);
   await gpu.dispatch({
-    kernel: kernels.rmsnormForward,
+    kernel: vec4Rows(C, count, stride) ? kernels.rmsnormForwardVec4 : kernels.rmsnormForward,
     constants: { WG: WORKGROUP },
     storage: [buffers.y, buffers.rstd, buffers.x, buffers.w],
     uniform: packUniform([["u", T], ["u", C], ["f", eps], ["u", rows], ["u", step]]),
@@ -130,11 +142,7 @@ export async function rmsnormBackward(
   requireElements(action, "dw", buffers.dw, (count - 1) * stride + C);
   requireElements(action, "w", buffers.w, (count - 1) * stride + C);
   requireElements(action, "rstd", buffers.rstd, T);
-  // Rows of a multiple of 4 channels start on vec4 boundaries: the vec4 kernel moves 4 values per
-  // storage access (binding offsets are multiples of 256 bytes, so they stay aligned). Each
-  // model's w and dw do too when the stride is a multiple of 4; otherwise the scalar kernel runs,
-  // which sums in the same order (the same results).
-  const vec4 = C % 4 === 0 && (count === 1 || stride % 4 === 0);
+  const vec4 = vec4Rows(C, count, stride);
   await gpu.dispatch({
     kernel: vec4 ? kernels.rmsnormBackwardVec4 : kernels.rmsnormBackward,
     constants: { WG: WORKGROUP, ACCUMULATE: options.accumulate ? 1 : 0 },

@@ -19,8 +19,8 @@ import {
 Deno.test("rmsnorm kernels", async (t) => {
   const gpu = await Gpu.create();
   try {
-    // C = 3, 17: the scalar backward kernel; C = 4, 8, 64, 1000: the vec4 one (T = 70 spreads the
-    // row lanes and the column lanes over two workgroups).
+    // C = 3, 17: the scalar kernels; C = 4, 8, 64, 1000: the vec4 ones (T = 70 spreads the
+    // backward's row lanes and column lanes over two workgroups).
     for (const [T, C] of [[1, 3], [7, 17], [2, 4], [70, 8], [33, 64], [5, 1000]] as const) {
       const x = randomF32(`rms/x/${T}x${C}`, T * C, 2);
       const w = randomF32(`rms/w/${C}`, C);
@@ -223,9 +223,9 @@ Deno.test("rmsnorm kernels run many models per dispatch, bit-identical to one at
   try {
     const B = 3;
     const lead = 64; // elements before the binding: 256 bytes
-    // C = 12, stride 32: the vec4 backward kernel; C = 13: the scalar one; C = 12, stride 33:
-    // the scalar one standing in for the vec4 one (the per-model calls run vec4). 70 rows: a
-    // model spans workgroups.
+    // C = 12, stride 32: the vec4 kernels; C = 13: the scalar ones; C = 12, stride 33: the
+    // scalar ones standing in for the vec4 ones (the per-model calls run vec4, so the bits of
+    // both are compared). 70 rows: a model spans workgroups.
     const cases = [[7, 12, 32], [37, 13, 33], [37, 12, 33], [7, 13, 36], [70, 16, 36]] as const;
     for (const [rows, C, stride] of cases) {
       const T = B * rows;
