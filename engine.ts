@@ -183,6 +183,7 @@ export {
   initLora,
   LORA_TARGETS,
   LoraAdapter,
+  type LoraModels,
   loraNames,
   type LoraOptions,
   type LoraProjection,
@@ -256,7 +257,12 @@ export {
   GENERATION_CACHE_BYTES,
 } from "./src/model/generate.ts";
 export { type Activations, type LayerActivations } from "./src/model/activations.ts";
-export { batchRefusal, ModelBatch, type ModelBatchOptions } from "./src/model/model_batch.ts";
+export {
+  batchRefusal,
+  type BatchTrainable,
+  ModelBatch,
+  type ModelBatchOptions,
+} from "./src/model/model_batch.ts";
 export {
   type ForwardOptions,
   type KvCache,

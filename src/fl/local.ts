@@ -259,7 +259,8 @@ export class LocalTrainer {
       );
     }
     const optimizer = this.options.optimizer;
-    const adam = optimizer.kind === "adam" ? this.#adamFor(batch.params) : null;
+    const { params, grads } = batch.trainable;
+    const adam = optimizer.kind === "adam" ? this.#adamFor(params) : null;
     const perRead = Math.max(1, Math.floor(batch.lossSlots / nAccum));
     const losses: number[][] = clients.map(() => []);
     const finite = clients.map(() => true);
@@ -270,7 +271,7 @@ export class LocalTrainer {
         const perModel = group.map((g, b) => g[step]!.map((i) => clients[b]![i]!));
         await batch.recordLossAndGrad(perModel, slot);
         slot += nAccum;
-        await this.#step(batch.params, batch.grads, adam);
+        await this.#step(params, grads, adam);
       }
       const values = await batch.readStepLosses(n, slot);
       for (let b = 0; b < n; b++) {

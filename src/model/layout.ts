@@ -263,6 +263,67 @@ export function tensorViews(vector: GpuVector, layout: ParameterLayout): Map<str
   return views;
 }
 
+/**
+ * Elements from one model's vector to the next's when several models of
+ * `layout` sit in one vector (src/model/model_batch.ts): its length rounded
+ * up to {@linkcode TENSOR_ALIGNMENT}, so every model's tensors stay aligned.
+ *
+ * @example
+ * ```ts
+ * import { batchStride, parameterLayout } from "./layout.ts";
+ * import { PRESETS } from "./presets.ts";
+ * console.log(batchStride(parameterLayout(PRESETS.ci)) % 64); // 0
+ * ```
+ */
+export function batchStride(layout: ParameterLayout): number {
+  return alignUp(layout.length);
+}
+
+/**
+ * Views of the first of several models of `layout` in `vector` (one chunk,
+ * {@linkcode batchStride} elements apart) whose bindings reach the same
+ * tensor of the first `count` models: a kernel given `stride` finds model
+ * b's tensor b·stride elements past model 0's.
+ *
+ * @example
+ * ```ts
+ * import { batchStride, batchViews, parameterLayout } from "./layout.ts";
+ * import { Gpu } from "../gpu/gpu.ts";
+ * import { GpuVector } from "../gpu/vector.ts";
+ * import { PRESETS } from "./presets.ts";
+ * const gpu = await Gpu.create();
+ * const layout = parameterLayout(PRESETS.ci);
+ * const stride = batchStride(layout);
+ * const vector = GpuVector.create(gpu, 3 * stride, { chunkElements: 3 * stride });
+ * const norm = batchViews(vector, layout, 2).get("model.norm.weight")!;
+ * console.log(norm.binding.size === (stride + norm.numel) * 4); // true
+ * gpu.destroy();
+ * ```
+ */
+export function batchViews(
+  vector: GpuVector,
+  layout: ParameterLayout,
+  count: number,
+): Map<string, TensorView> {
+  const stride = batchStride(layout);
+  if (vector.chunks.length !== 1 || vector.length < (count - 1) * stride + layout.length) {
+    throw new TypeError(
+      `Cannot view ${count} models of ${layout.length} values ${stride} apart in a vector of ` +
+        `${vector.length} in ${vector.chunks.length} chunks`,
+    );
+  }
+  const buffer = vector.chunks[0]!.buffer;
+  return new Map(
+    layout.tensors.map((t): [string, TensorView] => [
+      t.name,
+      {
+        ...t,
+        binding: { buffer, offset: t.offset * 4, size: ((count - 1) * stride + t.numel) * 4 },
+      },
+    ]),
+  );
+}
+
 /** Options for {@linkcode createParameters}. */
 export interface CreateParametersOptions {
   /**

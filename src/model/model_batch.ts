@@ -15,8 +15,9 @@
  * computes a model's share exactly as a lone pass does
  * (tests/model/model_batch_test.ts).
  *
- * Gradient steps and forward losses (zeroth-order steps) of the full model:
- * no adapter, no KV cache, no attention biases.
+ * Gradient steps and forward losses (zeroth-order steps) of the full model,
+ * or of a LoRA adapter per model over frozen models (`lora`: FedIT's
+ * clients); no other adapter, no KV cache, no attention biases.
  *
  * @module
  */
@@ -25,13 +26,9 @@ import type { Gpu } from "../gpu/gpu.ts";
 import { GpuVector } from "../gpu/vector.ts";
 import { type Activations, allocateActivations, destroyActivations } from "./activations.ts";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
-import {
-  type ParameterLayout,
-  parameterLayout,
-  TENSOR_ALIGNMENT,
-  type TensorView,
-} from "./layout.ts";
+import { batchStride, batchViews, type ParameterLayout, parameterLayout } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
+import { LoraAdapter, type LoraOptions, loraSettings } from "./peft/lora.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { packSequences, type Sequence, type StepRow } from "./pack.ts";
 import { backward, forward, lossForward, type PassContext, type Tensors } from "./passes.ts";
@@ -47,11 +44,6 @@ const SLOTS = 64;
  */
 const ROW_BLOCK = 16;
 
-/** Elements from one model's parameters to the next's: its layout, 256-byte aligned. */
-function strideOf(layout: ParameterLayout): number {
-  return Math.ceil(layout.length / TENSOR_ALIGNMENT) * TENSOR_ALIGNMENT;
-}
-
 /** `T` rounded up to a multiple of {@linkcode ROW_BLOCK}. */
 function blockRows(T: number): number {
   return Math.ceil(T / ROW_BLOCK) * ROW_BLOCK;
@@ -63,10 +55,29 @@ export interface ModelBatchOptions {
   readonly count: number;
   /** Longest row a model's pass takes (its packed sequences). */
   readonly maxTokens: number;
+  /**
+   * A LoRA adapter of these settings per model: the adapters train and the
+   * models' parameters (the base, {@linkcode ModelBatch.loadBase}) stay
+   * frozen. Absent: the full models train.
+   */
+  readonly lora?: LoraOptions;
+}
+
+/** What a batch trains: one model's layout, and every model's values and gradients. */
+export interface BatchTrainable {
+  /** One model's layout (the full model's, or its adapter's). */
+  readonly layout: ParameterLayout;
+  /** Elements from one model's values to the next's. */
+  readonly stride: number;
+  /** Every model's values, model b at b·stride. */
+  readonly params: GpuVector;
+  /** Their gradients, laid out alike. */
+  readonly grads: GpuVector;
 }
 
 /**
- * Why `config` cannot run as a batch of models, or null when it can.
+ * Why `config` cannot run as a batch of models (with a LoRA adapter of
+ * `lora` each, when given), or null when it can.
  *
  * @example
  * ```ts
@@ -74,10 +85,14 @@ export interface ModelBatchOptions {
  * import { PRESETS } from "./presets.ts";
  * console.log(batchRefusal(PRESETS.ci)); // null
  * console.log(batchRefusal({ ...PRESETS.ci, intermediateSize: 90 })); // the intermediate size 90 is not a multiple of 4
+ * console.log(batchRefusal(PRESETS.ci, { rank: 2 })); // the LoRA rank 2 is not a multiple of 4
  * ```
  */
-export function batchRefusal(config: ModelConfig): string | null {
+export function batchRefusal(config: ModelConfig, lora?: LoraOptions): string | null {
   if (config.attentionBias) return "attention biases are not batched";
+  // LoRA's B [out, r] is read as rows of vec4s in place, as the weights are.
+  const rank = lora ? loraSettings(lora).rank : 4;
+  if (rank % 4 !== 0) return `the LoRA rank ${rank} is not a multiple of 4`;
   for (
     const [name, value] of [
       ["hidden size", config.hiddenSize],
@@ -121,8 +136,12 @@ export class ModelBatch {
   readonly stride: number;
   /** Every model's parameters, model b at b·stride. */
   readonly params: GpuVector;
-  /** Every model's gradients, laid out like `params`. */
+  /** Every model's gradients, laid out like `params` (with LoRA: scratch for the frozen norms'). */
   readonly grads: GpuVector;
+  /** The models' LoRA adapters, when they train those (`lora` option). */
+  readonly adapter: LoraAdapter | null;
+  /** What trains: the models, or their adapters. */
+  readonly trainable: BatchTrainable;
   readonly #activations: Activations;
   readonly #rope: GPUBuffer;
   readonly #results: GPUBuffer;
@@ -140,12 +159,25 @@ export class ModelBatch {
     this.layout = layout;
     this.count = options.count;
     this.maxTokens = options.maxTokens;
-    this.stride = strideOf(layout);
+    this.stride = batchStride(layout);
     const length = this.count * this.stride;
     const vector = { chunkElements: length };
     this.params = GpuVector.create(gpu, length, { ...vector, label: "batch parameters" });
     this.grads = GpuVector.create(gpu, length, { ...vector, label: "batch gradients" });
-    this.#activations = allocateActivations(gpu, config, this.count * blockRows(this.maxTokens));
+    const rows = this.count * blockRows(this.maxTokens);
+    this.#activations = allocateActivations(gpu, config, rows);
+    this.adapter = options.lora
+      ? new LoraAdapter(gpu, config, rows, options.lora, this.count)
+      : null;
+    const lora = this.adapter;
+    this.trainable = lora
+      ? {
+        layout: lora.params.layout,
+        stride: lora.stride,
+        params: lora.params.vector,
+        grads: lora.grads.vector,
+      }
+      : { layout, stride: this.stride, params: this.params, grads: this.grads };
     this.#rope = ropeTable(gpu, {
       headDim: headDim(config),
       maxPositions: config.maxPositions,
@@ -162,7 +194,7 @@ export class ModelBatch {
   static capacity(gpu: Gpu, config: ModelConfig, maxTokens: number): number {
     if (batchRefusal(validateConfig(config))) return 0;
     const binding = Math.min(gpu.info.maxStorageBufferBindingSize, gpu.info.maxBufferSize) / 4;
-    const stride = strideOf(parameterLayout(config));
+    const stride = batchStride(parameterLayout(config));
     const widest = Math.max(config.vocabSize, config.intermediateSize, config.hiddenSize);
     const rows = blockRows(maxTokens);
     return Math.min(Math.floor(binding / stride), Math.floor(binding / (rows * widest)));
@@ -170,7 +202,7 @@ export class ModelBatch {
 
   /** Allocates B models of `config` (parameters zero until loaded). */
   static create(gpu: Gpu, config: ModelConfig, options: ModelBatchOptions): ModelBatch {
-    const refusal = batchRefusal(validateConfig(config));
+    const refusal = batchRefusal(validateConfig(config), options.lora);
     if (refusal) throw new TypeError(`Cannot batch models of this architecture: ${refusal}`);
     const { count, maxTokens } = options;
     if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > config.maxPositions) {
@@ -195,30 +227,45 @@ export class ModelBatch {
     }
   }
 
-  #checkVector(vector: GpuVector, action: string): GPUBuffer {
-    if (vector.length !== this.layout.length || vector.chunks.length !== 1) {
+  #checkVector(vector: GpuVector, layout: ParameterLayout, action: string): GPUBuffer {
+    if (vector.length !== layout.length || vector.chunks.length !== 1) {
       throw new TypeError(
-        `Cannot ${action}: expected one model's vector of ${this.layout.length} values in one ` +
+        `Cannot ${action}: expected one model's vector of ${layout.length} values in one ` +
           `chunk, got ${vector.length} in ${vector.chunks.length}`,
       );
     }
     return vector.chunks[0]!.buffer;
   }
 
-  /** Copies one model's parameters (laid out by `layout`) into model `model`, in the pending batch. */
+  /**
+   * Copies one model's trainable values (laid out by `trainable.layout`: its
+   * parameters, or its adapter's) into model `model`, in the pending batch.
+   */
   load(model: number, from: GpuVector): void {
     this.#checkModel(model, "load");
-    const source = this.#checkVector(from, "load a model");
-    const buffer = this.params.chunks[0]!.buffer;
-    this.gpu.copy(source, 0, buffer, model * this.stride * 4, this.layout.length * 4);
+    const { layout, stride, params } = this.trainable;
+    const source = this.#checkVector(from, layout, "load a model");
+    this.gpu.copy(source, 0, params.chunks[0]!.buffer, model * stride * 4, layout.length * 4);
   }
 
-  /** Copies model `model`'s parameters into `to` (one model's vector), in the pending batch. */
+  /** Copies model `model`'s trainable values into `to` (one model's vector), in the pending batch. */
   store(model: number, to: GpuVector): void {
     this.#checkModel(model, "store");
-    const target = this.#checkVector(to, "store a model");
+    const { layout, stride, params } = this.trainable;
+    const target = this.#checkVector(to, layout, "store a model");
+    this.gpu.copy(params.chunks[0]!.buffer, model * stride * 4, target, 0, layout.length * 4);
+  }
+
+  /**
+   * Copies one model's parameters (laid out by `layout`) into every model, in
+   * the pending batch: the frozen base under the adapters of a LoRA batch.
+   */
+  loadBase(from: GpuVector): void {
+    const source = this.#checkVector(from, this.layout, "load the base model");
     const buffer = this.params.chunks[0]!.buffer;
-    this.gpu.copy(buffer, model * this.stride * 4, target, 0, this.layout.length * 4);
+    for (let b = 0; b < this.count; b++) {
+      this.gpu.copy(source, 0, buffer, b * this.stride * 4, this.layout.length * 4);
+    }
   }
 
   /**
@@ -226,25 +273,7 @@ export class ModelBatch {
    * tensor of `count` models (default 1: model 0's tensors alone).
    */
   parameterViews(count = 1): Tensors {
-    return this.#views(this.params, count);
-  }
-
-  /** Tensor views of model 0 in `vector` whose bindings reach the same tensor of `count` models. */
-  #views(vector: GpuVector, count: number): Tensors {
-    const buffer = vector.chunks[0]!.buffer;
-    return new Map(
-      this.layout.tensors.map((t): [string, TensorView] => [
-        t.name,
-        {
-          ...t,
-          binding: {
-            buffer,
-            offset: t.offset * 4,
-            size: ((count - 1) * this.stride + t.numel) * 4,
-          },
-        },
-      ]),
-    );
+    return batchViews(this.params, this.layout, count);
   }
 
   /**
@@ -279,8 +308,10 @@ export class ModelBatch {
     const rows = perModel.map((s) => packSequences(s, this.maxTokens));
     const passes = Math.max(...rows.map((r) => r.length));
     const params = this.parameterViews(n);
-    const grads = this.#views(this.grads, n);
-    this.grads.clear();
+    // With LoRA the models are frozen: their gradient vector is the norms' scratch, kept bounded.
+    const grads = this.adapter ? null : batchViews(this.grads, this.layout, n);
+    this.trainable.grads.clear();
+    if (this.adapter) this.grads.clear();
     this.#uploaded = null;
     for (let pass = 0; pass < passes; pass++) {
       const mine = rows.map((r) => r[pass] ?? null);
@@ -387,14 +418,22 @@ export class ModelBatch {
     );
   }
 
-  /** The pass context of `n` models of `T` rows each. */
+  /** The pass context of `n` models of `T` rows each (with their adapters, training them). */
   #context(n: number, T: number): PassContext {
-    return {
+    const models = { count: n, rows: T, stride: this.stride };
+    const context = {
       gpu: this.gpu,
       config: this.config,
       activations: this.#activations,
       rope: this.#rope,
-      models: { count: n, rows: T, stride: this.stride },
+      models,
+    };
+    if (!this.adapter) return context;
+    return {
+      ...context,
+      adapter: this.adapter,
+      trainAdapter: true,
+      normScratch: batchViews(this.grads, this.layout, n),
     };
   }
 
@@ -419,6 +458,7 @@ export class ModelBatch {
   destroy(): void {
     this.params.destroy();
     this.grads.destroy();
+    this.adapter?.destroy();
     destroyActivations(this.#activations);
     this.#rope.destroy();
     this.#results.destroy();

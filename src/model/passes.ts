@@ -59,9 +59,18 @@ export interface PassContext {
    * `count` models' `rows` each, one model after another, and every tensor
    * binding is model 0's, the others `stride` elements apart. Every kernel
    * runs once for all of them, each model's rows computed as a lone pass
-   * of `rows` tokens would. No adapter, cache or attention bias.
+   * of `rows` tokens would. No cache or attention bias; the only adapter is
+   * a LoRA adapter holding every model's (`count` ≥ the models').
    */
   readonly models?: ModelRows;
+  /**
+   * Where the backward pass of a frozen model (an adapter trains) puts the
+   * RMSNorm weight gradients its kernel computes and nobody reads: views
+   * laid out like the parameters and reaching every model of the pass
+   * (the caller keeps them bounded). Default: the activations' `dNorm`,
+   * room for one model's.
+   */
+  readonly normScratch?: Tensors;
 }
 
 /**
@@ -92,7 +101,14 @@ function product(
 function checkModels(context: PassContext, T: number, what: string): void {
   const models = context.models;
   if (!models) return;
-  if (context.adapter) throw new TypeError(`Cannot run ${what} of several models with an adapter`);
+  const adapter = context.adapter;
+  if (adapter && (adapter.kind !== "lora" || adapter.count < models.count)) {
+    throw new TypeError(
+      `Cannot run ${what} of ${models.count} models with ${
+        adapter.kind === "lora" ? `${adapter.count} LoRA adapters` : `a ${adapter.kind} adapter`
+      }`,
+    );
+  }
   if (context.config.attentionBias) {
     throw new TypeError(`Cannot run ${what} of several models with attention biases`);
   }
@@ -271,7 +287,7 @@ export async function forward(
     }
     if (lora) {
       for (const [target, y] of [["q", L.q], ["k", L.k], ["v", L.v]] as const) {
-        await lora.forward(l, target, { x: L.norm1, y }, T);
+        await lora.forward(l, target, { x: L.norm1, y }, T, context.models);
       }
     }
     if (options.rows) {
@@ -324,7 +340,7 @@ export async function forward(
       n: s.C,
       k: s.C,
     });
-    await lora?.forward(l, "o", { x: L.attention, y: L.middle }, T);
+    await lora?.forward(l, "o", { x: L.attention, y: L.middle }, T, context.models);
     await residualAccumulate(gpu, { y: L.middle, x: L.input }, { n: T * s.C });
     await rmsnormForward(gpu, {
       y: L.norm2,
@@ -410,8 +426,10 @@ export async function backward(
   // Below layer 0's attention only the model's embedding and a soft prompt need gradients.
   const inputGrad = grads !== null || adapter?.kind === "prompt";
   // RMSNorm weight gradients of a frozen model go to scratch (cleared so it stays bounded).
-  if (!grads) gpu.clear(a.dNorm);
-  const normGrad = (name: string) => (grads ? tensor(grads, name) : a.dNorm);
+  const scratch = grads ? null : context.normScratch ?? null;
+  if (!grads && !scratch) gpu.clear(a.dNorm);
+  const normGrad = (name: string) =>
+    grads ? tensor(grads, name) : scratch ? tensor(scratch, name) : a.dNorm;
   // dlogits overwrite the logits.
   const losses = { losses: a.losses, logits: a.logits, labels: a.labels };
   await crossEntropyBackward(gpu, weighted ? { ...losses, weights: a.weights } : losses, {
@@ -501,7 +519,8 @@ export async function backward(
       n: s.C,
       k: s.C,
     });
-    await lora?.backward(l, "o", { dy: a.dStream, x: L.attention, dx: a.dC }, T, train);
+    const o = { dy: a.dStream, x: L.attention, dx: a.dC };
+    await lora?.backward(l, "o", o, T, train, context.models);
     // With a prefix, attention saw [prefix; own] keys and values; the prefix's
     // share of their gradient goes to the adapter, the rest to dk and dv.
     const kv = prefix ? prefix.keysAndValues(l) : { k: L.k, v: L.v };
@@ -554,7 +573,8 @@ export async function backward(
     }
     if (lora) {
       for (const [target, dy] of projections) {
-        await lora.backward(l, target, { dy, x: L.norm1, dx: needInput ? a.dC : null }, T, train);
+        const io = { dy, x: L.norm1, dx: needInput ? a.dC : null };
+        await lora.backward(l, target, io, T, train, context.models);
       }
     }
     if (!needInput) continue;

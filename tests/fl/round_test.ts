@@ -123,7 +123,7 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
     const local = { steps: 2, optimizer: { kind: "sgd" as const, lr: 0.3 } };
     const cases: [string, AdapterOptions | undefined, () => FederatedAlgorithm][] = [
       ["FedAvg", undefined, () => fedAvg({ local, globalLr: 1.2 })],
-      ["FedIT", { kind: "lora", rank: 2 }, () => fedIt({ steps: 2, lr: 0.01 })],
+      ["FedIT", { kind: "lora", rank: 4 }, () => fedIt({ steps: 2, lr: 0.01 })],
       ["FedZO", undefined, () => fedZo({ steps: 3, lr: 0.02, eps: 1e-3, directions: 2 })],
       [
         "FedKSeed-Pro",
@@ -166,9 +166,9 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
         assert.deepEqual(runs[1]!.records, runs[0]!.records);
         assert.deepEqual(runs[1]!.ledger, runs[0]!.ledger);
         // Four of five clients per round, three per call: a batch of 3 and one alone (mean 2.5),
-        // for every algorithm that batches full models; the LoRA baseline trains one at a time.
+        // full models and LoRA adapters alike.
         assert.ok(runs[0]!.batched.every((n) => n === 1), "one per call: alone");
-        const together = adapter ? 1 : (3 * 3 + 1) / 4;
+        const together = (3 * 3 + 1) / 4;
         assert.deepEqual(runs[1]!.batched, [together, together], "three per call: batched");
       });
     }

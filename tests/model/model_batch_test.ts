@@ -209,3 +209,83 @@ Deno.test("a batch of models trains each exactly as it trains alone", async (t) 
     gpu.destroy();
   }
 });
+
+// FedIT's clients: a LoRA adapter per model over one frozen base. Each client's adapter (B not
+// zero, so every LoRA gradient is live from the first step) trained on its own Transformer
+// against the batch's: the same losses and adapters, bit for bit, and the base untouched.
+Deno.test("a batch of LoRA adapters over a frozen base trains each exactly as alone", async (t) => {
+  const gpu = await Gpu.create();
+  try {
+    const clients = [0, 1, 2].map((c) => clientData(c, 6));
+    const base = await start(gpu, 7);
+    const lora = { rank: 4, targets: ["q", "k", "v", "o"] as const };
+    assert.match(batchRefusal(CONFIG, { rank: 2 }) ?? "", /LoRA rank 2 is not a multiple of 4/);
+    const adapterOf = (b: number, length: number) => {
+      const stream = new RandomStream(b, "tests/model/model_batch/lora");
+      return Float32Array.from({ length }, () => 0.2 * (stream.uniform() - 0.5));
+    };
+    const make = () =>
+      Transformer.create(gpu, CONFIG, {
+        maxTokens: MAX_TOKENS,
+        parameters: base,
+        adapter: { kind: "lora", ...lora },
+      });
+    const cases: [string, LocalTrainingOptions][] = [
+      ["Adam (FedIT)", { steps: 3, nAccum: 2, optimizer: { kind: "adam", lr: 1e-2 } }],
+      ["SGD (FedIT-SGD)", { steps: 2, nAccum: 3, optimizer: { kind: "sgd", lr: 0.1 } }],
+    ];
+    for (const [label, options] of cases) {
+      await t.step(label, async () => {
+        const trainer = new LocalTrainer(options);
+        const want: { losses: number[]; adapter: Float32Array }[] = [];
+        for (const [b, sequences] of clients.entries()) {
+          const model = await make();
+          const adapter = model.trainable.params.vector;
+          adapter.write(adapterOf(b, adapter.length));
+          const result = await trainer.train(model, sequences, new RandomStream(b, "order"));
+          want.push({ losses: [...result.losses], adapter: await adapter.read() });
+          model.destroy();
+        }
+        const model = await make();
+        const vector = model.trainable.params.vector;
+        const batch = ModelBatch.create(gpu, CONFIG, {
+          count: 4,
+          maxTokens: MAX_TOKENS,
+          lora,
+        });
+        batch.loadBase(model.params.vector);
+        for (let b = 0; b < clients.length; b++) {
+          vector.write(adapterOf(b, vector.length));
+          batch.load(b, vector);
+        }
+        const results = await trainer.trainBatch(
+          batch,
+          clients,
+          clients.map((_, b) => new RandomStream(b, "order")),
+        );
+        for (const [b, result] of results.entries()) {
+          assert.deepEqual([...result.losses], want[b]!.losses, `${label}: losses of model ${b}`);
+          batch.store(b, vector);
+          const got = await vector.read();
+          assertSameBits(got, want[b]!.adapter, `${label}: adapter ${b}`, ANY_ZERO);
+          assert.ok(
+            got.some((v, i) => v !== adapterOf(b, vector.length)[i]),
+            `training moves adapter ${b}`,
+          );
+        }
+        // The base weights stay frozen: every model still holds them.
+        const params = await batch.params.read();
+        for (let b = 0; b < batch.count; b++) {
+          const mine = params.subarray(b * batch.stride, b * batch.stride + base.length);
+          assertSameBits(mine, base, `${label}: base of model ${b}`);
+        }
+        assert.throws(() => batch.load(0, model.params.vector), /expected one model's vector/);
+        batch.destroy();
+        model.destroy();
+        trainer.destroy();
+      });
+    }
+  } finally {
+    gpu.destroy();
+  }
+});

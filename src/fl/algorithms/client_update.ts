@@ -153,9 +153,9 @@ export class ClientUpdates {
    * {@linkcode ClientUpdates.train} would give it, with one readback of
    * their norms: trained together as one {@linkcode ModelBatch} (one
    * dispatch per kernel for all, one readback of their losses per step
-   * group) where the model allows — full training, an architecture
-   * {@linkcode batchRefusal} accepts, parameters in one chunk, packing on —
-   * and one after another otherwise. Leaves a trained client's parameters
+   * group) where the model allows — full training or a LoRA adapter, an
+   * architecture {@linkcode batchRefusal} accepts, vectors in one chunk,
+   * packing on — and one after another otherwise. Leaves a trained client's parameters
    * in the model.
    */
   async trainMany(
@@ -180,6 +180,8 @@ export class ClientUpdates {
     });
     const updates: ClientUpdate[] = new Array(clients.length);
     const params = this.#model.trainable.params.vector;
+    // Adapters train over the model as it is (frozen): every model of the batch gets it.
+    if (batch.adapter) batch.loadBase(this.#model.params.vector);
     for (const members of groups.values()) {
       for (let first = 0; first < members.length; first += batch.count) {
         const part = members.slice(first, first + batch.count);
@@ -228,13 +230,19 @@ export class ClientUpdates {
     return delta;
   }
 
-  /** The batch for calls of `clients` clients, or null where the model cannot batch. */
+  /**
+   * The batch for calls of `clients` clients, or null where the model cannot
+   * batch: full training, or a LoRA adapter over the frozen model, with its
+   * vectors in one chunk each.
+   */
   #batchFor(clients: number): ModelBatch | null {
     const model = this.#model;
-    const params = model.trainable.params.vector;
+    const adapter = model.adapter;
+    const lora = adapter?.kind === "lora" && model.train === "lora" ? adapter : null;
     if (
-      model.train !== "full" || model.adapter || this.trainer.options.pack === false ||
-      params.chunks.length !== 1 || batchRefusal(model.config)
+      (model.train !== "full" && !lora) || (adapter && !lora) ||
+      this.trainer.options.pack === false || batchRefusal(model.config, lora?.settings) ||
+      model.trainable.params.vector.chunks.length !== 1 || model.params.vector.chunks.length !== 1
     ) {
       return null;
     }
@@ -242,7 +250,11 @@ export class ClientUpdates {
     if (count < 2) return null;
     if (this.#batch && this.#batch.count >= count) return this.#batch;
     this.#batch?.destroy();
-    this.#batch = ModelBatch.create(model.gpu, model.config, { count, maxTokens: model.maxTokens });
+    this.#batch = ModelBatch.create(model.gpu, model.config, {
+      count,
+      maxTokens: model.maxTokens,
+      ...(lora ? { lora: lora.settings } : {}),
+    });
     return this.#batch;
   }
 

@@ -18,10 +18,17 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
+import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
-import type { ParameterLayout, Parameters, TensorShape } from "../layout.ts";
-import { matmul } from "../ops/matmul.ts";
+import {
+  batchStride,
+  batchViews,
+  type ParameterLayout,
+  type Parameters,
+  type TensorShape,
+} from "../layout.ts";
+import { matmul, type MatmulShape } from "../ops/matmul.ts";
 import { adapterLayout, adapterVectors, view } from "./_layout.ts";
 
 /** The attention projections LoRA can adapt. */
@@ -173,10 +180,21 @@ export interface LoraProjection {
   readonly y: Binding;
 }
 
+/** The models of a pass over several adapters (src/model/model_batch.ts). */
+export interface LoraModels {
+  /** Models in the pass (at most the adapter's `count`). */
+  readonly count: number;
+  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1. */
+  readonly rows: number;
+}
+
 /**
  * A LoRA adapter on the GPU: its parameters and gradients (own vectors and
  * PEFT-named views) and the per-pass buffers: `u = x·Aᵀ` [rows, r] of every
  * adapted projection, kept for the backward pass, and one [rows, r] scratch.
+ * With `count` > 1 it holds the adapters of a batch of models
+ * (src/model/model_batch.ts), `stride` elements apart in one vector (zero
+ * until loaded), and its passes take each model's rows to its own adapter.
  *
  * @example
  * ```ts
@@ -208,6 +226,10 @@ export class LoraAdapter {
   readonly params: Parameters;
   /** Their gradients (same layout). */
   readonly grads: Parameters;
+  /** Adapters held: one, or a batch's. */
+  readonly count: number;
+  /** Elements from one adapter's parameters to the next's (0 with one). */
+  readonly stride: number;
   readonly #gpu: Gpu;
   readonly #config: ModelConfig;
   readonly #saved: ReadonlyMap<string, GPUBuffer>;
@@ -218,24 +240,46 @@ export class LoraAdapter {
     return adapterLayout(config, loraTensorShapes(config, options), Infinity);
   }
 
-  /** Allocates an adapter for passes of up to `rows` tokens, initialised as PEFT does. */
-
-  constructor(gpu: Gpu, config: ModelConfig, rows: number, options: LoraOptions = {}) {
+  /**
+   * Allocates an adapter for passes of up to `rows` tokens, initialised as
+   * PEFT does; or, with `count` > 1, the zero adapters of a batch of models
+   * whose passes take `rows` tokens in all.
+   */
+  constructor(
+    gpu: Gpu,
+    config: ModelConfig,
+    rows: number,
+    options: LoraOptions = {},
+    count = 1,
+  ) {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`Cannot hold ${count} LoRA adapters: expected an integer ≥ 1`);
+    }
     this.settings = loraSettings(options);
     this.scale = this.settings.alpha / this.settings.rank;
+    this.count = count;
     this.#gpu = gpu;
     this.#config = config;
-    const { params, grads } = adapterVectors(
-      gpu,
-      config,
-      loraTensorShapes(config, options),
-      "lora",
-    );
-    this.params = params;
-    this.grads = grads;
-    params.vector.write(
-      initLora(params.layout, new RandomStream(this.settings.seed, "peft/lora")),
-    );
+    const shapes = loraTensorShapes(config, options);
+    if (count === 1) {
+      const { params, grads } = adapterVectors(gpu, config, shapes, "lora");
+      this.params = params;
+      this.grads = grads;
+      this.stride = 0;
+      params.vector.write(
+        initLora(params.layout, new RandomStream(this.settings.seed, "peft/lora")),
+      );
+    } else {
+      const layout = adapterLayout(config, shapes, Infinity);
+      this.stride = batchStride(layout);
+      const batched = (label: string): Parameters => {
+        const length = count * this.stride;
+        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
+        return { layout, vector, views: batchViews(vector, layout, count) };
+      };
+      this.params = batched("lora batch parameters");
+      this.grads = batched("lora batch gradients");
+    }
     const r = this.settings.rank;
     const saved = new Map<string, GPUBuffer>();
     for (let l = 0; l < config.numLayers; l++) {
@@ -265,25 +309,60 @@ export class LoraAdapter {
   }
 
   /**
+   * A product with one of the adapter's tensors (or their gradients) over
+   * `T` rows: with `models`, each model's rows against its own adapter's.
+   */
+  #product(
+    out: Binding,
+    a: Binding,
+    b: Binding,
+    shape: MatmulShape,
+    models: LoraModels | undefined,
+  ): Promise<void> {
+    if (!models) {
+      if (this.count > 1) {
+        throw new TypeError(`Cannot run a pass of one model on ${this.count} LoRA adapters`);
+      }
+      return matmul(this.#gpu, out, a, b, shape);
+    }
+    if (models.count > this.count) {
+      throw new RangeError(`Cannot run ${models.count} models on ${this.count} LoRA adapters`);
+    }
+    return matmul(this.#gpu, out, a, b, {
+      ...shape,
+      m: models.rows,
+      models: { count: models.count, stride: this.stride },
+    });
+  }
+
+  /**
    * Records `y += (α/r)·(x·Aᵀ)·Bᵀ` for projection `target` of `layer` over
-   * `T` rows, after the base product wrote `y`; keeps `x·Aᵀ` for
+   * `T` rows (with `models`, every model's rows with its own adapter), after
+   * the base product wrote `y`; keeps `x·Aᵀ` for
    * {@linkcode LoraAdapter.backward}. Does nothing for a target not adapted.
    */
-  async forward(layer: number, target: LoraTarget, io: LoraProjection, T: number): Promise<void> {
+  async forward(
+    layer: number,
+    target: LoraTarget,
+    io: LoraProjection,
+    T: number,
+    models?: LoraModels,
+  ): Promise<void> {
     if (!this.adapts(target)) return;
     const names = loraNames(layer, target);
     const r = this.settings.rank;
     const C = this.#config.hiddenSize;
     const u = this.#u(layer, target);
-    await matmul(this.#gpu, u, io.x, view(this.params, names.a), { form: "xwt", m: T, n: r, k: C });
-    await matmul(this.#gpu, io.y, u, view(this.params, names.b), {
+    const A = view(this.params, names.a);
+    await this.#product(u, io.x, A, { form: "xwt", m: T, n: r, k: C }, models);
+    await this.#product(io.y, u, view(this.params, names.b), {
       form: "xwt",
       m: T,
       n: outWidth(this.#config, target),
       k: r,
       alpha: this.scale,
       accumulate: true,
-    });
+    }, models);
   }
 
   /**
@@ -291,7 +370,8 @@ export class LoraAdapter {
    * output gradient `dy` [T, out] and the input `x` [T, in] of the forward
    * pass: with `train`, adds dB = (α/r)·dyᵀ·u and dA = duᵀ·x into the
    * gradients (du = (α/r)·dy·B); with `dx`, adds du·A into it. Does nothing
-   * for a target not adapted.
+   * for a target not adapted. With `models`, every model's rows with its own
+   * adapter and into its own gradients.
    */
   async backward(
     layer: number,
@@ -299,46 +379,46 @@ export class LoraAdapter {
     io: { dy: Binding; x: Binding; dx: Binding | null },
     T: number,
     train: boolean,
+    models?: LoraModels,
   ): Promise<void> {
     if (!this.adapts(target) || (!train && !io.dx)) return;
-    const gpu = this.#gpu;
     const names = loraNames(layer, target);
     const r = this.settings.rank;
     const C = this.#config.hiddenSize;
     const out = outWidth(this.#config, target);
     const du = this.#scratch;
-    await matmul(gpu, du, io.dy, view(this.params, names.b), {
+    await this.#product(du, io.dy, view(this.params, names.b), {
       form: "dyw",
       m: T,
       n: out,
       k: r,
       alpha: this.scale,
-    });
+    }, models);
     if (train) {
-      await matmul(gpu, view(this.grads, names.b), io.dy, this.#u(layer, target), {
+      await this.#product(view(this.grads, names.b), io.dy, this.#u(layer, target), {
         form: "dytx",
         m: T,
         n: out,
         k: r,
         alpha: this.scale,
         accumulate: true,
-      });
-      await matmul(gpu, view(this.grads, names.a), du, io.x, {
+      }, models);
+      await this.#product(view(this.grads, names.a), du, io.x, {
         form: "dytx",
         m: T,
         n: r,
         k: C,
         accumulate: true,
-      });
+      }, models);
     }
     if (io.dx) {
-      await matmul(gpu, io.dx, du, view(this.params, names.a), {
+      await this.#product(io.dx, du, view(this.params, names.a), {
         form: "dyw",
         m: T,
         n: r,
         k: C,
         accumulate: true,
-      });
+      }, models);
     }
   }
 }
