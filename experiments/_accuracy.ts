@@ -123,7 +123,11 @@ export function accuracyCell(setting: FederatedSetting, method: string, seed: nu
     seed,
     run: async (context: Parameters<typeof runFederated>[0]) => {
       const run = await runFederated(context, setting);
-      return columnValues(setting, { ...run, evalLoss: run.evalLoss.at(-1)! });
+      // How many clients trained as one batch of models: for the manifest, not a table column.
+      return {
+        ...columnValues(setting, { ...run, evalLoss: run.evalLoss.at(-1)! }),
+        [`${columnKey(setting)}/clients per batch`]: run.clientsPerBatch,
+      };
     },
   };
 }

@@ -197,13 +197,16 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
         seed,
         run: async (context: CellContext) => {
           const run = (m: CostMethod) => runFederated(context, params.settings[m]!);
-          const mine = roundCosts(await run(method));
+          const summary = await run(method);
+          const mine = roundCosts(summary);
           const result: Record<string, number> = {
             local: mine.local,
             aggregate: mine.aggregate,
             overall: mine.local + mine.aggregate,
             comm: mine.comm,
             comm_paper: paperSize(method, mine.comm, params),
+            // How many clients trained as one batch of models: for the manifest, not a column.
+            clients_per_batch: summary.clientsPerBatch,
           };
           if (method === "ferret") {
             const kseed = roundCosts(await run("fedkseed"));

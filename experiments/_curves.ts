@@ -50,8 +50,9 @@ function mean(values: readonly number[]): number {
 
 /**
  * The cell of one run and seed: the eval-loss curve (index 0 before round 1),
- * the final Rouge-L (%), the mean seconds of global aggregation per round and
- * the mean seconds of local updates per client and round.
+ * the final Rouge-L (%), the mean seconds of global aggregation per round,
+ * the mean seconds of local updates per client and round, and how many
+ * clients trained as one batch of models (mean over rounds).
  */
 export function curveCell(setting: FederatedSetting, series: string, seed: number): Cell {
   return {
@@ -65,6 +66,7 @@ export function curveCell(setting: FederatedSetting, series: string, seed: numbe
         rougeL: summary.rougeL,
         aggregateSeconds: mean(summary.aggregateSeconds),
         localSeconds: mean(summary.localSeconds) / Math.max(1, summary.clientsPerRound),
+        clientsPerBatch: summary.clientsPerBatch,
       };
     },
   };

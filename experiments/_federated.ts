@@ -216,6 +216,7 @@ function placeholderRun(setting: FederatedSetting): Uint8Array {
     peakBytes: NaN,
     clientsPerRound: NaN,
     trainable: NaN,
+    clientsPerBatch: NaN,
     samples: [],
     records: [],
   };

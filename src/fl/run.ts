@@ -97,6 +97,11 @@ export interface RunSummary {
   readonly clientsPerRound: number;
   /** Trainable parameters d. */
   readonly trainable: number;
+  /**
+   * Clients trained together as one batch of models (src/model/model_batch.ts),
+   * mean over the rounds: 1 one at a time; NaN when no round ran.
+   */
+  readonly clientsPerBatch: number;
   /** The round after which the global model stopped being finite, when it did. */
   readonly diverged?: number;
   /** The first few final generations beside their references (for reading, not scoring). */
@@ -322,6 +327,8 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       peakBytes: Math.max(...records.map((r) => r.peakGpuBytes ?? 0)) - baseline,
       clientsPerRound: records[0]?.clients.length ?? 0,
       trainable: model.trainable.params.vector.length,
+      clientsPerBatch: records.reduce((s, r) => s + (r.extra["batchedClients"] ?? 1), 0) /
+        records.length,
       samples: generations.slice(0, 4).map((generation, i) => ({
         reference: examples[i]!.reference,
         generation,
@@ -342,6 +349,7 @@ export async function federatedRun(options: FederatedRunOptions): Promise<RunSum
       peakBytes: model.gpu.peakBytes - baseline,
       clientsPerRound: 0,
       trainable: model.trainable.params.vector.length,
+      clientsPerBatch: NaN,
       samples: [],
       records: [],
       diverged: error.round,

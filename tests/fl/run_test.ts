@@ -76,6 +76,8 @@ Deno.test("lossEvery skips the eval losses in between, and nothing else changes"
       else assert.ok(Number.isNaN(loss), `round ${r}: ${loss}`);
     });
     assert.deepEqual(sparse.trainLoss, every.trainLoss);
+    // The suite's 3 clients, every one sampled, train as one batch of models.
+    assert.equal(every.clientsPerBatch, 3);
     assert.equal(sparse.rougeL, every.rougeL);
     assert.deepEqual(sparse.samples, every.samples);
     await assert.rejects(() => run(0.5), RangeError);
