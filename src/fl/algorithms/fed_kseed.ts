@@ -190,7 +190,7 @@ interface GpuState {
   /** Coefficients of the directions a rebuild generates (capacity K). */
   readonly coefficients: GPUBuffer;
   /** Philox keys of those directions' seeds (capacity K). */
-  readonly touchedKeys: GPUBuffer;
+  readonly keys: GPUBuffer;
 }
 
 /** A client's upload: its K accumulated scalars, and the steps behind them (Pro's history). */
@@ -305,7 +305,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
       clients: new ZoClients(model, stepOptions(this.options)),
       initial,
       coefficients: gpu.buffer(4 * this.options.K, "fedkseed pool coefficients"),
-      touchedKeys: gpu.buffer(8 * this.options.K, "fedkseed touched keys"),
+      keys: gpu.buffer(8 * this.options.K, "fedkseed direction keys"),
     };
     this.#pool.fill(0);
     this.#historySum.fill(0);
@@ -433,18 +433,10 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
    * counts the directions generated.
    */
   async apply(broadcast: KSeedBroadcast, global: GpuVector): Promise<Record<string, number>> {
-    const state = this.#state();
-    const gpu = state.model.gpu;
     if (this.options.rebuild === "incremental") {
       const lr = this.options.lr;
-      const { change } = broadcast;
-      const touched = Array.from(change.keys()).filter((s) => change[s] !== 0);
-      if (touched.length > 0) {
-        gpu.write(state.touchedKeys, seedKeys(touched.map((s) => this.#candidates[s]!)));
-        gpu.write(state.coefficients, Float32Array.from(touched, (s) => -lr * change[s]!));
-        await replaySeeds(global, state.touchedKeys, state.coefficients, touched.length);
-      }
-      return { seeds: touched.length };
+      const coefficients = Float32Array.from(broadcast.change, (c) => -lr * c);
+      return { seeds: await this.#addDirections(coefficients, global) };
     }
     return { seeds: await this.replay(this.replayCoefficients(), global) };
   }
@@ -476,8 +468,19 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         `Cannot replay ${coefficients.length} coefficients over K = ${K} candidates`,
       );
     }
-    const gpu = state.model.gpu;
     state.initial.copyTo(global);
+    return await this.#addDirections(coefficients, global);
+  }
+
+  /**
+   * `global` += Σ_s coefficients[s]·z_s over the candidates whose coefficient
+   * is not zero, in the candidates' order and dispatches (see
+   * {@linkcode FedKSeed.replay}); returns how many directions it generated.
+   */
+  async #addDirections(coefficients: Float32Array, global: GpuVector): Promise<number> {
+    const state = this.#state();
+    const gpu = state.model.gpu;
+    const K = this.options.K;
     let generated = 0;
     for (let first = 0; first < K; first += REPLAY_SEEDS_PER_DISPATCH) {
       const live: number[] = [];
@@ -485,9 +488,9 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
         if (coefficients[s] !== 0) live.push(s);
       }
       if (live.length === 0) continue;
-      gpu.write(state.touchedKeys, seedKeys(live.map((s) => this.#candidates[s]!)));
+      gpu.write(state.keys, seedKeys(live.map((s) => this.#candidates[s]!)));
       gpu.write(state.coefficients, Float32Array.from(live, (s) => coefficients[s]!));
-      await replaySeeds(global, state.touchedKeys, state.coefficients, live.length);
+      await replaySeeds(global, state.keys, state.coefficients, live.length);
       generated += live.length;
     }
     return generated;
@@ -553,7 +556,7 @@ export class FedKSeed implements FederatedAlgorithm<KSeedUpload, KSeedBroadcast>
     s.clients.destroy();
     s.initial.destroy();
     s.coefficients.destroy();
-    s.touchedKeys.destroy();
+    s.keys.destroy();
     this.#gpu = null;
   }
 }
