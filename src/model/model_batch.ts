@@ -259,6 +259,8 @@ export class ModelBatch {
   /**
    * Copies one model's parameters (laid out by `layout`) into every model, in
    * the pending batch: the frozen base under the adapters of a LoRA batch.
+   * Also empties the models' gradients, where the frozen norms' gradients
+   * (computed, never read) pile up between two loads.
    */
   loadBase(from: GpuVector): void {
     const source = this.#checkVector(from, this.layout, "load the base model");
@@ -266,6 +268,7 @@ export class ModelBatch {
     for (let b = 0; b < this.count; b++) {
       this.gpu.copy(source, 0, buffer, b * this.stride * 4, this.layout.length * 4);
     }
+    this.grads.clear();
   }
 
   /**
@@ -308,10 +311,9 @@ export class ModelBatch {
     const rows = perModel.map((s) => packSequences(s, this.maxTokens));
     const passes = Math.max(...rows.map((r) => r.length));
     const params = this.parameterViews(n);
-    // With LoRA the models are frozen: their gradient vector is the norms' scratch, kept bounded.
+    // With LoRA the models are frozen: their gradient vector is the norms' scratch (loadBase).
     const grads = this.adapter ? null : batchViews(this.grads, this.layout, n);
     this.trainable.grads.clear();
-    if (this.adapter) this.grads.clear();
     this.#uploaded = null;
     for (let pass = 0; pass < passes; pass++) {
       const mine = rows.map((r) => r[pass] ?? null);

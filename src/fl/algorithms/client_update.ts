@@ -237,11 +237,11 @@ export class ClientUpdates {
    */
   #batchFor(clients: number): ModelBatch | null {
     const model = this.#model;
-    const adapter = model.adapter;
-    const lora = adapter?.kind === "lora" && model.train === "lora" ? adapter : null;
+    const lora = model.adapter?.kind === "lora" && model.train === "lora" ? model.adapter : null;
+    const full = model.train === "full" && !model.adapter;
     if (
-      (model.train !== "full" && !lora) || (adapter && !lora) ||
-      this.trainer.options.pack === false || batchRefusal(model.config, lora?.settings) ||
+      (!full && !lora) || this.trainer.options.pack === false ||
+      batchRefusal(model.config, lora?.settings) ||
       model.trainable.params.vector.chunks.length !== 1 || model.params.vector.chunks.length !== 1
     ) {
       return null;
