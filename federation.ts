@@ -12,14 +12,19 @@
  * import { exampleSpec, FederationServer, runClient } from "./federation.ts";
  * import { Gpu } from "./mod.ts";
  * const spec = { ...exampleSpec("gsm8k-like", "ferret"), rounds: 1 };
- * const server = await FederationServer.start({ spec, gpu: await Gpu.create(), port: 0 });
+ * const gpu = await Gpu.create();
+ * const server = await FederationServer.start({ spec, gpu, port: 0 });
  * const running = server.run();
- * const clients = await Promise.all([0, 1, 2].map(async (client) =>
- *   runClient({ server: server.url, token: server.token, client, gpu: await Gpu.create() })
- * ));
+ * const clients = await Promise.all([0, 1, 2].map(async (client) => {
+ *   const own = await Gpu.create();
+ *   const summary = await runClient({ server: server.url, token: server.token, client, gpu: own });
+ *   own.destroy();
+ *   return summary;
+ * }));
  * const { records } = await running;
  * console.log(records[0]!.extra.hashAgreeing, clients[0]!.trained); // 3 [ 1 ]
  * await server.close();
+ * gpu.destroy();
  * ```
  *
  * @module

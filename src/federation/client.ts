@@ -114,10 +114,12 @@ export interface ClientSummary {
  * import { FederationServer } from "./server.ts";
  * import { exampleSpec } from "./spec.ts";
  * import { Gpu } from "../gpu/gpu.ts";
- * const server = await FederationServer.start({ spec: exampleSpec(), gpu: await Gpu.create(), port: 0 });
+ * const gpu = await Gpu.create();
+ * const server = await FederationServer.start({ spec: exampleSpec(), gpu, port: 0 });
  * console.log((await fetchSpec(server.url, server.token)).algorithm.kind); // ferret
  * await fetchSpec(server.url, "wrong").catch((e) => console.log(e.message.includes("token"))); // true
  * await server.close();
+ * gpu.destroy();
  * ```
  */
 export async function fetchSpec(server: string, token: string): Promise<FederationSpec> {
@@ -302,14 +304,19 @@ function connect(state: ClientState, options: ClientOptions): Promise<Ending> {
  * import { exampleSpec } from "./spec.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const spec = { ...exampleSpec("gsm8k-like", "ferret"), rounds: 2 };
- * const server = await FederationServer.start({ spec, gpu: await Gpu.create(), port: 0 });
+ * const gpu = await Gpu.create();
+ * const server = await FederationServer.start({ spec, gpu, port: 0 });
  * const running = server.run();
- * const [first, ...others] = await Promise.all([0, 1, 2].map(async (client) =>
- *   runClient({ server: server.url, token: server.token, client, gpu: await Gpu.create() })
- * ));
+ * const [first, ...others] = await Promise.all([0, 1, 2].map(async (client) => {
+ *   const own = await Gpu.create();
+ *   const summary = await runClient({ server: server.url, token: server.token, client, gpu: own });
+ *   own.destroy();
+ *   return summary;
+ * }));
  * await running;
  * console.log(first!.trained, others.every((o) => o.hash === first!.hash)); // [ 1, 2 ] true
  * await server.close();
+ * gpu.destroy();
  * ```
  */
 export async function runClient(options: ClientOptions): Promise<ClientSummary> {

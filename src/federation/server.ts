@@ -165,14 +165,18 @@ interface Session {
  * import { exampleSpec } from "./spec.ts";
  * import { Gpu } from "../gpu/gpu.ts";
  * const spec = { ...exampleSpec("gsm8k-like", "fedavg"), rounds: 2 };
- * const server = await FederationServer.start({ spec, gpu: await Gpu.create(), port: 0 });
+ * const gpu = await Gpu.create();
+ * const server = await FederationServer.start({ spec, gpu, port: 0 });
  * const running = server.run();
- * await Promise.all([0, 1, 2].map(async (client) =>
- *   runClient({ server: server.url, token: server.token, client, gpu: await Gpu.create() })
- * ));
+ * await Promise.all([0, 1, 2].map(async (client) => {
+ *   const own = await Gpu.create();
+ *   await runClient({ server: server.url, token: server.token, client, gpu: own });
+ *   own.destroy();
+ * }));
  * const { records } = await running;
  * console.log(records.map((r) => r.extra.hashAgreeing), server.wire.length > 0); // [ 3, 3 ] true
  * await server.close();
+ * gpu.destroy();
  * ```
  */
 export class FederationServer {

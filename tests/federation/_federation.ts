@@ -19,12 +19,31 @@ import { simulate, type SimulationResult } from "../../src/fl/simulator.ts";
 import type { ClientData } from "../../src/fl/types.ts";
 import type { Example } from "../../src/data/example.ts";
 
-/** A started server on a free port (close it). */
+/**
+ * A started server on a free port, on its own device: closing it releases
+ * the device too (a device left to the end of the test process is torn
+ * down by the runtime's exit, which has aborted the process).
+ */
 export async function startServer(
   spec: FederationSpec,
   options: Partial<ServerOptions> = {},
 ): Promise<FederationServer> {
-  return FederationServer.start({ spec, gpu: await Gpu.create(), port: 0, ...options });
+  const gpu = await Gpu.create();
+  try {
+    const server = await FederationServer.start({ spec, gpu, port: 0, ...options });
+    const close = server.close.bind(server);
+    server.close = async () => {
+      try {
+        await close();
+      } finally {
+        gpu.destroy();
+      }
+    };
+    return server;
+  } catch (error) {
+    gpu.destroy();
+    throw error;
+  }
 }
 
 /** Client `client` of `server`'s federation, on its own device (with its own examples if given). */
