@@ -224,6 +224,7 @@ export {
   type RunOptions,
   ScaleUnavailableError,
   shardOf,
+  type WorkClaims,
 } from "./src/experiment/runner.ts";
 export { figureSvg } from "./src/experiment/plot.ts";
 export {

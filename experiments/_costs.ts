@@ -223,6 +223,7 @@ export function costTable(spec: CostSpec): TableSpec<CostParams> {
   const params = (scale: Scale) => costParams(spec, scale);
   return defineTable<CostParams>({
     id: spec.id,
+    timed: true,
     title: spec.title,
     caption: spec.caption,
     source: spec.source,

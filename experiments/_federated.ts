@@ -142,7 +142,13 @@ export async function runFederated(
     const summary = await execute(context, setting, checkpoint, options.clientBatch);
     await checkpoint.clear();
     return new TextEncoder().encode(JSON.stringify({ key: JSON.parse(key), summary }) + "\n");
-  }, { refresh: true, shardable: true, placeholder: () => placeholderRun(setting), plan: setting });
+  }, {
+    refresh: true,
+    shardable: true,
+    timed: true,
+    placeholder: () => placeholderRun(setting),
+    plan: setting,
+  });
   return (JSON.parse(new TextDecoder().decode(bytes)) as { summary: RunSummary }).summary;
 }
 

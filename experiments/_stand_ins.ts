@@ -284,7 +284,7 @@ export async function pretrainedStandIn(
       () => Promise.resolve(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
     );
     return encode(made.report);
-  });
+  }, { timed: true });
   const bytes = await context.artifact(`${stem}.f32`, () => {
     throw new Error(
       `Cannot find ${stem}.f32 beside its report: delete ${stem}.json to pre-train again`,

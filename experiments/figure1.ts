@@ -50,6 +50,7 @@ const paper = (values: Record<string, readonly number[]>): Point[] =>
 /** Figure 1 of the paper. */
 export const figure1 = defineFigure<CostParams>({
   id: "figure1",
+  timed: true,
   title: "Figure 1",
   caption:
     "Performance comparison of various federated full-parameter tuning algorithms on Natural " +

@@ -66,6 +66,7 @@ function params(scale: Scale): Params {
 /** Figure 5 of the paper. */
 export const figure5 = defineFigure<Params>({
   id: "figure5",
+  timed: true,
   title: "Figure 5",
   caption: "Convergence, generalization, and projection time cost per round of Ferret under " +
     "varying L on Natural Instructions with DataJuicer-1.3B where L = 194 is used in Tab. 2.",

@@ -21,6 +21,7 @@ interface Params {
 /** Figure 8 of the paper. */
 export const figure8 = defineFigure<Params>({
   id: "figure8",
+  timed: true,
   title: "Figure 8",
   caption:
     "Reconstruction Accuracy (measured by cosine similarity between reconstruction and ground " +

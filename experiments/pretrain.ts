@@ -44,6 +44,7 @@ const preset = (scale: "smoke" | "default") => ({
 /** The pre-training of the stand-in models. */
 export const pretrainTable = defineTable<Params>({
   id: "pretrain",
+  timed: true,
   title: "Pre-training",
   caption: "The tiny LLaMA-style stand-ins that the federated experiments fine-tune below paper " +
     "scale, pre-trained by the toolkit (AdamW, 4 rows of 128 subword tokens per step, warm-up " +

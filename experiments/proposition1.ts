@@ -20,6 +20,7 @@ interface Params {
 /** Proposition 1 check. */
 export const proposition1 = defineTable<Params>({
   id: "proposition1",
+  timed: true,
   title: "Proposition 1",
   caption:
     "Block-wise reconstruction: work Σ_l d_l K_l against dK for L equal blocks at fixed K = Σ K_l, " +

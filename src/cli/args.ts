@@ -36,6 +36,10 @@ export interface ReproduceArgs {
   cacheDir: string;
   /** This process's part of a sharded reproduction, if any. */
   shard?: { index: number; count: number };
+  /** Processes computing cells side by side (`--jobs`; absent: `auto`, see {@linkcode autoJobs}). */
+  jobs?: number;
+  /** Claims folder of a `--jobs` run: this process is one of its jobs. */
+  claims?: string;
   /** List the cells the cache does not hold yet and exit. */
   listMissing: boolean;
   /** Print the plan (runs, memory, time, refusals) and exit. */
@@ -68,6 +72,10 @@ Options:
                        the N shards; then a plain run renders the results. I/N may be auto
                        (Slurm: SLURM_ARRAY_TASK_ID and _COUNT) or auto/N (Slurm or Kubernetes'
                        JOB_COMPLETION_INDEX)
+  --jobs N             processes computing cells side by side on this machine, each claiming
+                       the next run no other has (default auto: 2 at default scale where there
+                       are 2 cores or more, else 1); experiments that report seconds (tables 4,
+                       5, 10, figures 1, 5, 8, proposition1, pretrain) run first, alone
   --list-missing       list the cells the cache does not hold yet, and exit
   --plan               list every federated run with its model, GPU memory and estimated time
                        per round (calibrated on this adapter), refusing what cannot fit; exit
@@ -207,6 +215,31 @@ export function parseNumber(
   return n;
 }
 
+function parseJobs(text: string): number {
+  const jobs = Number(text);
+  if (!/^\d+$/.test(text) || jobs < 1 || jobs > 64) {
+    throw new UsageError(`Cannot use --jobs ${text}: expected auto or an integer 1 … 64`);
+  }
+  return jobs;
+}
+
+/**
+ * How many jobs `--jobs auto` runs: 2 at default scale where the machine
+ * has 2 cores or more (on 2 cores one job keeps them 1.46 cores busy, and
+ * two jobs finish Table 3's seeds 1.28× sooner), else 1: smoke runs are
+ * too short to repay a second process's start, and a paper-scale run has
+ * the GPU to itself.
+ *
+ * @example
+ * ```ts
+ * import { autoJobs } from "./args.ts";
+ * console.log(autoJobs("default", 2), autoJobs("default", 1), autoJobs("smoke", 2), autoJobs("paper", 16)); // 2 1 1 1
+ * ```
+ */
+export function autoJobs(scale: Scale, cores: number): number {
+  return scale === "default" ? Math.max(1, Math.min(2, cores)) : 1;
+}
+
 /** Parses `argv` (without the program name); `env` feeds `--shard auto`. */
 export function parseReproduceArgs(
   argv: readonly string[],
@@ -226,6 +259,8 @@ export function parseReproduceArgs(
         out: { type: "string", default: "results" },
         "cache-dir": { type: "string", default: ".cache" },
         shard: { type: "string" },
+        jobs: { type: "string" },
+        claims: { type: "string" },
         "list-missing": { type: "boolean", default: false },
         plan: { type: "boolean", default: false },
         "device-memory": { type: "string" },
@@ -246,6 +281,22 @@ export function parseReproduceArgs(
     );
   }
   const backend = parseBackend(values.backend);
+  const alone = values.shard !== undefined
+    ? "--shard"
+    : values.plan
+    ? "--plan"
+    : values["list-missing"]
+    ? "--list-missing"
+    : null;
+  if (alone && values.jobs !== undefined && values.jobs !== "auto" && values.jobs !== "1") {
+    throw new UsageError(`Cannot use --jobs ${values.jobs} with ${alone}: it runs as one process`);
+  }
+  if (values.claims !== undefined && (alone || values.jobs === undefined)) {
+    throw new UsageError(
+      `Cannot use --claims ${alone ? `with ${alone}` : "without --jobs"}: it makes this process ` +
+        "one of the jobs of a --jobs run",
+    );
+  }
   for (const [flag, value] of [["--out", values.out], ["--cache-dir", values["cache-dir"]]]) {
     if (!value) throw new UsageError(`Cannot use ${flag} "": a folder is required`);
   }
@@ -258,6 +309,10 @@ export function parseReproduceArgs(
     out: values.out.replace(/\/+$/, "") || "/",
     cacheDir: values["cache-dir"].replace(/\/+$/, "") || "/",
     ...(values.shard !== undefined ? { shard: parseShard(values.shard, env) } : {}),
+    ...(values.jobs !== undefined && values.jobs !== "auto"
+      ? { jobs: parseJobs(values.jobs) }
+      : {}),
+    ...(values.claims !== undefined ? { claims: values.claims.replace(/\/+$/, "") || "/" } : {}),
     listMissing: values["list-missing"],
     plan: values.plan,
     ...(values["device-memory"] !== undefined

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ArtifactStore, CachedCell, CellCache } from "../experiment/runner.ts";
+import type { ArtifactStore, CachedCell, CellCache, WorkClaims } from "../experiment/runner.ts";
 import { sha256Hex } from "../experiment/hash.ts";
 
 /**
@@ -136,5 +136,42 @@ export class FileCheckpointStore {
   /** Replaces the checkpoint atomically. */
   save(checkpoint: Uint8Array): Promise<void> {
     return writeBytesAtomic(this.path, checkpoint);
+  }
+}
+
+/**
+ * Claims as files in a folder, one per name, each created only if absent
+ * (atomic on a local disk): the jobs of one `deno task reproduce --jobs`
+ * share the folder, and whoever creates a name's file first makes it.
+ *
+ * @example
+ * ```ts
+ * import { DirectoryClaims } from "./files.ts";
+ * const dir = await Deno.makeTempDir();
+ * const [a, b] = [new DirectoryClaims(dir), new DirectoryClaims(dir)];
+ * console.log(await a.claim("runs/x"), await b.claim("runs/x"), await b.claim("runs/y")); // true false true
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class DirectoryClaims implements WorkClaims {
+  /** The claims folder. */
+  readonly dir: string;
+
+  /** @param dir the folder (created on first claim) */
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Whether this is the first claim of `name` in the folder. */
+  async claim(name: string): Promise<boolean> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    try {
+      const path = `${this.dir}/${(await sha256Hex(name)).slice(0, 32)}`;
+      (await Deno.open(path, { write: true, createNew: true })).close();
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return false;
+      throw error;
+    }
   }
 }

@@ -3,7 +3,8 @@
  * a Deno process that may read this repository and the folders its
  * arguments name, and write exactly its `--out` and `--cache-dir` folders
  * (by default results/ and .cache/) — wherever the user points them (a
- * shared cache on a cluster, a scratch disk) and nowhere else. The launcher
+ * shared cache on a cluster, a scratch disk) and nowhere else — and may
+ * start only itself again (the workers of `--jobs`). The launcher
  * itself reads and writes nothing: it only resolves those folders and
  * passes the exit status, and Ctrl-C or a scheduler's SIGTERM, through.
  *
@@ -47,6 +48,8 @@ export function reproduceCommand(argv: readonly string[], root: string, cwd: str
     `--allow-read=${list(read).join(",")}`,
     ...(write.length > 0 ? [`--allow-write=${list(write).join(",")}`] : []),
     `--allow-env=${ENV.join(",")}`,
+    // --jobs starts its workers as this same command.
+    `--allow-run=${Deno.execPath()}`,
     `${root}/src/cli/reproduce.ts`,
     ...argv,
   ];

@@ -8,6 +8,7 @@
 
 import { EXPERIMENTS, findExperiment } from "../../experiments/mod.ts";
 import { planExperiments } from "../../experiments/plan.ts";
+import type { DeviceInfo } from "../gpu/device.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import { resultsIndex } from "./results_index.ts";
 import type { Experiment } from "../experiment/define.ts";
@@ -17,13 +18,15 @@ import { toMarkdown } from "../experiment/markdown.ts";
 import { figureSvg } from "../experiment/plot.ts";
 import { type ExperimentRun, missingCells, runExperiment } from "../experiment/runner.ts";
 import {
+  autoJobs,
   parseReproduceArgs,
   type ReproduceArgs,
   SHARD_VARIABLES,
   USAGE,
   UsageError,
 } from "./args.ts";
-import { DirectoryArtifacts, DirectoryCache, writeFileAtomic } from "./files.ts";
+import { DirectoryArtifacts, DirectoryCache, DirectoryClaims, writeFileAtomic } from "./files.ts";
+import { runJobs } from "./jobs.ts";
 import { gitCommit } from "./git.ts";
 import { ProgressLine } from "./progress.ts";
 import { STAND_IN_DIR } from "./stand_ins.ts";
@@ -180,8 +183,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const e of unavailable) console.error(`skipping ${e.id}: no "${args.scale}" preset`);
     // The plan reads no data (a model's config.json at most, where --model-dir names it).
     if (!args.plan) { for (const e of experiments) checkRequirements(e, args); }
-    // The plan writes nothing; a shard and --list-missing write no results.
-    if (!args.plan && !args.shard && !args.listMissing) checkWritable("--out", args.out);
+    // The plan writes nothing; a shard, a job and --list-missing write no results.
+    if (!args.plan && !args.shard && !args.claims && !args.listMissing) {
+      checkWritable("--out", args.out);
+    }
     if (!args.plan) checkWritable("--cache-dir", args.cacheDir);
     experiments = experiments.filter((e) => e.scales[args.scale]);
   } catch (error) {
@@ -224,11 +229,35 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`${missing} cell(s) missing from ${args.cacheDir}`);
     return 0;
   }
+  const partial = args.shard !== undefined || args.claims !== undefined;
+  const jobs = args.jobs ?? (partial ? 1 : autoJobs(args.scale, navigator.hardwareConcurrency));
+  // With several jobs, what reports seconds runs first and alone; then the jobs compute the rest
+  // side by side, and this process renders it from the cache (making alone what they left).
+  const shared = jobs > 1 && !partial ? experiments.filter((e) => !e.timed) : [];
+  const order = [...experiments.filter((e) => !shared.includes(e)), ...shared];
+  const claims = args.claims ? new DirectoryClaims(args.claims) : undefined;
   const progress = new ProgressLine();
   const failures: string[] = [];
-  for (const experiment of experiments) {
+  // The adapter the jobs ran on (this machine's), for the manifests rendered from their cache.
+  let jobsAdapter: DeviceInfo | null = null;
+  for (const experiment of order) {
+    if (experiment === shared[0]) {
+      const what = shared.length === 1 ? shared[0]!.id : `${shared.length} experiments`;
+      console.error(`${what}: ${jobs} jobs side by side (--jobs ${jobs})`);
+      const { failed, interrupted } = await runJobs(shared.map((e) => e.id), args, jobs);
+      if (interrupted) {
+        console.error("Stopped; the same command resumes from the cache.");
+        return 130;
+      }
+      for (const line of failed) {
+        console.error(`warning: ${line}; what it left is made here, alone`);
+      }
+      const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
+      jobsAdapter = gpu.info;
+      gpu.destroy();
+    }
     try {
-      const run = await runExperiment(experiment, {
+      const ran = await runExperiment(experiment, {
         scale: args.scale,
         ...(args.seeds ? { seeds: args.seeds } : {}),
         cache,
@@ -242,14 +271,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         onProgress: (event) => progress.update(event),
         ...(args.backend ? { device: { backend: args.backend } } : {}),
         ...(args.shard ? { shard: args.shard } : {}),
+        ...(claims ? { claims, jobs } : {}),
       });
       progress.done();
-      if (args.shard) {
-        const { index, count } = args.shard;
+      const run = shared.includes(experiment)
+        ? { ...ran, adapter: ran.adapter ?? jobsAdapter }
+        : ran;
+      if (partial) {
         const cells = run.outcomes.length + run.unfinished.length;
+        const part = args.shard ? `shard ${args.shard.index}/${args.shard.count}` : "job";
+        const others = args.shard ? "other shards'" : "other jobs'";
         console.error(
-          `${experiment.id}: shard ${index}/${count} finished ${run.outcomes.length} of ${cells} ` +
-            `cells (${run.unfinished.length} wait for other shards' runs) in ` +
+          `${experiment.id}: ${part} finished ${run.outcomes.length} of ${cells} ` +
+            `cells (${run.unfinished.length} wait for ${others} runs) in ` +
             `${run.wallSeconds.toFixed(1)} s`,
         );
         continue;
@@ -268,7 +302,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       failures.push(experiment.id);
     }
   }
-  if (experiments.length > failures.length && !args.shard) {
+  if (experiments.length > failures.length && !partial) {
     await writeFileAtomic(`${args.out}/README.md`, await resultsIndex(args.out));
   }
   if (failures.length > 0) {

@@ -17,7 +17,11 @@ interface ManifestSummary {
   readonly caption: string;
   readonly scale: string;
   readonly seeds: readonly number[];
-  readonly cells: readonly { readonly seconds: number; readonly cached: boolean }[];
+  readonly cells: readonly {
+    readonly seconds: number;
+    readonly cached: boolean;
+    readonly jobs?: number;
+  }[];
   readonly checks: readonly { readonly holds: boolean }[];
 }
 
@@ -51,7 +55,8 @@ export async function resultsIndex(dir: string): Promise<string> {
     "",
     "Checks are the paper's claims tested on this run; below paper scale the models are tiny " +
     "stand-ins and the data built-in suites, so the orderings compare, not the absolute numbers. " +
-    "Time is the compute of the experiment's cells when they ran (a cell that reads runs another " +
+    "Time is the wall-clock share of the experiment's cells when they ran: each cell's seconds, " +
+    "divided by the jobs computing side by side then (`--jobs`; a cell that reads runs another " +
     "experiment made, such as Table 4 reading Table 2's, takes almost none).",
     "",
     "| Experiment | What it shows | Checks holding | Scale (seeds) | Time |",
@@ -66,7 +71,7 @@ export async function resultsIndex(dir: string): Promise<string> {
       throw error;
     }
     const held = manifest.checks.filter((c) => c.holds).length;
-    const compute = manifest.cells.reduce((s, c) => s + c.seconds, 0);
+    const compute = manifest.cells.reduce((s, c) => s + c.seconds / (c.jobs ?? 1), 0);
     lines.push(
       `| [${manifest.title}](${manifest.id}.md) | ${firstSentence(manifest.caption, 100)} | ` +
         `${manifest.checks.length === 0 ? "—" : `${held}/${manifest.checks.length}`} | ` +

@@ -98,6 +98,11 @@ export interface ArtifactOptions {
   readonly placeholder?: () => Uint8Array;
   /** What a planner may know about the work (e.g. a federated run's setting), as plain data. */
   readonly plan?: unknown;
+  /**
+   * Its bytes hold wall-clock seconds: one made beside other jobs
+   * (`RunOptions.jobs`) is made again when a `timed` experiment asks for it.
+   */
+  readonly timed?: boolean;
 }
 
 /** What a running cell can use. */
@@ -199,6 +204,12 @@ export interface ExperimentCommon<P> {
   readonly notes?: readonly string[];
   /** What each scale needs besides the toolkit (`--data-dir`, `--model-dir`). */
   readonly requires?: Readonly<Partial<Record<Scale, readonly Requirement[]>>>;
+  /**
+   * It reports wall-clock seconds: it runs alone (`deno task reproduce
+   * --jobs` runs it before starting the jobs), and never takes a cell or a
+   * timed artifact made beside other jobs from the cache.
+   */
+  readonly timed?: boolean;
   /** The cells to run for a preset. */
   cells(params: P, seeds: readonly number[], scale: Scale): Cell[];
 }
@@ -294,6 +305,8 @@ export interface CellOutcome {
   readonly seconds: number;
   /** Whether the result came from the cache. */
   readonly cached: boolean;
+  /** Processes that computed cells side by side when it ran (absent: 1). */
+  readonly jobs?: number;
 }
 
 /** Mean ± std of one table cell over seeds (std is the sample standard deviation). */

@@ -38,6 +38,8 @@ export interface Manifest {
     seed: number;
     seconds: number;
     cached: boolean;
+    /** Processes computing cells side by side when it ran (absent: 1). */
+    jobs?: number;
     result: unknown;
   }[];
   checks: readonly {
@@ -75,6 +77,7 @@ export function toManifest(run: ExperimentRun, invocation: Invocation): Manifest
       seed: o.seed,
       seconds: Math.round(o.seconds * 1000) / 1000,
       cached: o.cached,
+      ...(o.jobs ? { jobs: o.jobs } : {}),
       result: o.result,
     })),
     checks: run.checks,

@@ -32,6 +32,11 @@ export interface CachedCell {
   readonly result: CellResult;
   /** Seconds it took. */
   readonly seconds: number;
+  /**
+   * Processes that computed cells side by side when it was made (absent:
+   * 1); a timed experiment does not take it from the cache when above 1.
+   */
+  readonly jobs?: number;
 }
 
 /** Where finished cells are kept between runs. */
@@ -40,6 +45,15 @@ export interface CellCache {
   get(key: string): Promise<CachedCell | undefined>;
   /** Stores a finished cell (must be durable before it resolves). */
   set(cell: CachedCell): Promise<void>;
+}
+
+/**
+ * Work shared out at run time among processes over one artifact store and
+ * cache (`deno task reproduce --jobs`): the first to claim a name makes it.
+ */
+export interface WorkClaims {
+  /** Whether this process is the first to claim `name` (then it makes it). */
+  claim(name: string): Promise<boolean>;
 }
 
 /** Where named artifacts (pre-trained checkpoints, …) are kept between runs. */
@@ -155,6 +169,20 @@ export interface RunOptions {
    * store then finishes it from what the shards stored.
    */
   shard?: { readonly index: number; readonly count: number };
+  /**
+   * Run only the work this process claims first (several processes on one
+   * machine over one store, each claiming as it goes): like `shard`, with
+   * the shardable artifacts and GPU-using cells owned by whoever claims
+   * them first instead of by a hash. Not with `shard`.
+   */
+  claims?: WorkClaims;
+  /**
+   * Processes computing cells side by side on this machine (default 1).
+   * Recorded with every cell and timed artifact made, so that a `timed`
+   * experiment never reports seconds measured beside other jobs: it makes
+   * such cells and artifacts again.
+   */
+  jobs?: number;
 }
 
 /** The outcome of an experiment run: plain data, ready for the report writers. */
@@ -177,7 +205,7 @@ export interface ExperimentRun {
   readonly checks: readonly Check[];
   /** The GPU that ran the cells, when one was used. */
   readonly adapter: DeviceInfo | null;
-  /** Keys of the cells left to other shards (empty unless `shard` was given). */
+  /** Keys of the cells left to other shards or jobs (empty unless `shard` or `claims` was given). */
   readonly unfinished: readonly string[];
   /** Seconds the run took (cached cells cost nearly nothing). */
   readonly wallSeconds: number;
@@ -286,8 +314,31 @@ export async function runExperiment(
   const artifacts = options.artifacts ?? new MemoryArtifacts();
   const shard = options.shard ?? null;
   if (shard) validateShard(shard);
-  // Sharded: what the cell being run may do, and which other shards' artifacts it lacked.
-  let cellOwned = true;
+  const claims = options.claims ?? null;
+  if (shard && claims) throw new RangeError("Cannot run a shard and claim work at once");
+  const jobs = options.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new RangeError(`Cannot run as one of ${jobs} jobs: expected an integer ≥ 1`);
+  }
+  // A part of the work only (a shard, or the claims of one of several jobs).
+  const partial = shard !== null || claims !== null;
+  const claimed = new Set<string>();
+  const owns = async (name: string): Promise<boolean> => {
+    if (claims) {
+      if (!claimed.has(name) && await claims.claim(name)) claimed.add(name);
+      return claimed.has(name);
+    }
+    return !shard || await shardOf(name, shard.count) === shard.index;
+  };
+  // Timed artifacts made beside other jobs carry a note `<name>.jobs` with their number.
+  const jobsNote = (name: string) => `${name}.jobs`;
+  const madeBesideOthers = async (name: string) => {
+    const note = await artifacts.get(jobsNote(name));
+    return note !== undefined && Number(new TextDecoder().decode(note)) > 1;
+  };
+  // Partial: what the cell being run may do, and which other jobs' artifacts it lacked.
+  let cellOwned: boolean | null = null;
+  let cellKey = "";
   let insideOwned = 0;
   let lacking: string[] = [];
   // Under `force`, an artifact asked for with `refresh` is made afresh once per call, then shared.
@@ -298,11 +349,12 @@ export async function runExperiment(
     artifactOptions: ArtifactOptions = {},
   ) => {
     const refresh = options.force && artifactOptions.refresh && !made.has(name);
-    const stored = refresh ? undefined : await artifacts.get(name);
+    const stale = experiment.timed && artifactOptions.timed && await madeBesideOthers(name);
+    const stored = refresh || stale ? undefined : await artifacts.get(name);
     if (stored) return stored;
     let bytes: Uint8Array;
-    if (shard && artifactOptions.shardable) {
-      if (await shardOf(name, shard.count) !== shard.index) {
+    if (partial && artifactOptions.shardable) {
+      if (!await owns(name)) {
         lacking.push(name);
         if (artifactOptions.placeholder) return artifactOptions.placeholder();
         throw new OtherShardsWork(name);
@@ -316,13 +368,22 @@ export async function runExperiment(
     } else {
       bytes = await make();
     }
+    // The note goes first when made beside others, last when not: an interruption between the
+    // two writes leaves the artifact marked as made beside others, which only costs a remake.
+    if (artifactOptions.timed && jobs > 1) {
+      await artifacts.set(jobsNote(name), new TextEncoder().encode(`${jobs}\n`));
+    }
     await artifacts.set(name, bytes);
+    if (artifactOptions.timed && jobs === 1) await artifacts.delete(jobsNote(name));
     made.add(name);
     return bytes;
   };
-  // A cell of another shard may still make this shard's artifacts, but not use the GPU itself.
-  const cellGpu = (): Promise<Gpu> => {
-    if (!cellOwned && insideOwned === 0) return Promise.reject(new OtherShardsWork("cell"));
+  // A cell another job owns may still make this job's artifacts, but not use the GPU itself.
+  const cellGpu = async (): Promise<Gpu> => {
+    if (partial && insideOwned === 0) {
+      cellOwned ??= await owns(cellKey);
+      if (!cellOwned) throw new OtherShardsWork("cell");
+    }
     return getGpu();
   };
   const checkpoint = (name: string) => {
@@ -344,7 +405,9 @@ export async function runExperiment(
         row: cell.row,
         seed: cell.seed,
       };
-      const hit = options.force ? undefined : await cache.get(cell.key);
+      const cached = options.force ? undefined : await cache.get(cell.key);
+      // A timed experiment's seconds are measured alone.
+      const hit = experiment.timed && (cached?.jobs ?? 1) > 1 ? undefined : cached;
       if (hit) {
         options.onProgress?.({ ...base, cached: true, fraction: 1 });
         outcomes.push({
@@ -352,12 +415,14 @@ export async function runExperiment(
           result: hit.result,
           seconds: hit.seconds,
           cached: true,
+          ...(hit.jobs ? { jobs: hit.jobs } : {}),
         });
         continue;
       }
       options.onProgress?.({ ...base, cached: false, fraction: 0 });
       const t0 = performance.now();
-      cellOwned = !shard || await shardOf(cell.key, shard.count) === shard.index;
+      cellOwned = null;
+      cellKey = cell.key;
       lacking = [];
       let result: CellResult;
       try {
@@ -382,8 +447,14 @@ export async function runExperiment(
       }
       assertResult(cell, result);
       const seconds = (performance.now() - t0) / 1000;
-      await cache.set({ key: cell.key, result, seconds });
-      outcomes.push({ ...cellIdentity(cell), result, seconds, cached: false });
+      await cache.set({ key: cell.key, result, seconds, ...(jobs > 1 ? { jobs } : {}) });
+      outcomes.push({
+        ...cellIdentity(cell),
+        result,
+        seconds,
+        cached: false,
+        ...(jobs > 1 ? { jobs } : {}),
+      });
     }
   } finally {
     if (gpu && !options.gpu) (gpu as Gpu).destroy();
@@ -392,8 +463,8 @@ export async function runExperiment(
   let table: TableData | undefined;
   let points: Point[] | undefined;
   let checks: Check[] = [];
-  if (shard) {
-    // A shard's outcomes are a part of the experiment: the plain run over the store renders it.
+  if (partial) {
+    // A part's outcomes are a part of the experiment: the plain run over the store renders it.
   } else if (experiment.kind === "table") {
     table = aggregateTable(experiment.rows(params), experiment.columns, outcomes);
     checks = experiment.verify?.(table, params) ?? [];

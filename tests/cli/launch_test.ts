@@ -14,6 +14,7 @@ Deno.test("the launcher grants the reproduction exactly the folders its argument
     "--allow-write=/tmp/o,/home/me/shared/cache",
     "--allow-env=DENO_WEBGPU_BACKEND,XDG_RUNTIME_DIR,NO_COLOR,SLURM_ARRAY_TASK_ID," +
     "SLURM_ARRAY_TASK_MIN,SLURM_ARRAY_TASK_COUNT,JOB_COMPLETION_INDEX",
+    `--allow-run=${Deno.execPath()}`,
   ]);
   assert.deepEqual(args.slice(-7), [
     "table3",
@@ -24,7 +25,7 @@ Deno.test("the launcher grants the reproduction exactly the folders its argument
     "--data-dir",
     "/data",
   ]);
-  assert.equal(args[4], "/repo/src/cli/reproduce.ts");
+  assert.equal(args[5], "/repo/src/cli/reproduce.ts");
   // Defaults: results/ and .cache/ of the repository.
   const plain = reproduceCommand(["table1"], "/repo", "/repo");
   assert.ok(plain.includes("--allow-write=/repo/results,/repo/.cache"));

@@ -98,4 +98,34 @@ Deno.test("a shard killed mid-run resumes from its checkpoint when run again", a
   assert.deepEqual(await outputs(`${work}/resumed`), want);
 });
 
+Deno.test("--jobs 2: two jobs claiming runs side by side give the single process's bytes; a timed table runs first, alone", async () => {
+  const want = await singleProcess(work);
+  const cache = `${work}/jobs`;
+  const log = await run([
+    ...EXPERIMENT,
+    "table5",
+    "--jobs",
+    "2",
+    "--out",
+    `${work}/jobs-out`,
+    "--cache-dir",
+    cache,
+  ]);
+  assert.deepEqual(await outputs(`${work}/jobs-out`), want);
+  // Table 5 (seconds) ran in this process before the jobs started; both jobs made runs.
+  assert.ok(log.indexOf("table5: 4 cells") < log.indexOf("table3: 2 jobs side by side"), log);
+  for (const job of [1, 2]) {
+    assert.match(log, new RegExp(`\\[job ${job}/2\\] table3: job finished \\d+ of ${CELLS} cells`));
+  }
+  assert.match(log, new RegExp(`table3: ${CELLS} cells \\(${CELLS} cached\\)`));
+  // The claims are gone; the runs the jobs made carry their note, Table 5's do not.
+  await assert.rejects(() => Deno.stat(`${cache}/claims`), Deno.errors.NotFound);
+  const notes: string[] = [];
+  for await (const entry of Deno.readDir(`${cache}/artifacts/runs/smoke`)) {
+    if (entry.name.endsWith(".jobs")) notes.push(entry.name);
+  }
+  // Table 3's 20 runs, 4 of them Table 5's (made first, alone).
+  assert.equal(notes.length, 16);
+});
+
 Deno.test("shards: clean up", () => Deno.remove(work, { recursive: true }));
