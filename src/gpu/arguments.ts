@@ -48,11 +48,18 @@ const placeholders = new WeakMap<Gpu, GPUBuffer>();
 /**
  * A 16-byte buffer bound where a kernel's optional input is absent (WGSL
  * cannot drop a binding by an `override`; the kernel never reads it then).
+ * The device's own, like its uniform arena: made on first use and kept out
+ * of {@linkcode Gpu.liveBytes}, so that a run's peak memory does not
+ * depend on whether an earlier run in the process made it first.
  */
 export function placeholder(gpu: Gpu): GPUBuffer {
   let buffer = placeholders.get(gpu);
   if (!buffer) {
-    buffer = gpu.buffer(16, "placeholder");
+    buffer = gpu.device.createBuffer({
+      label: "placeholder",
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     placeholders.set(gpu, buffer);
   }
   return buffer;
