@@ -66,13 +66,27 @@ export async function runJobs(
   const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
   const command = reproduceCommand(workerArgs(ids, args, jobs, claims), root, ".");
   const view = new JobsView(jobs);
-  const children = Array.from({ length: jobs }, () =>
-    new Deno.Command(Deno.execPath(), {
-      args: command,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn());
+  const children: Deno.ChildProcess[] = [];
+  try {
+    for (let job = 0; job < jobs; job++) {
+      children.push(
+        new Deno.Command(Deno.execPath(), {
+          args: command,
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).spawn(),
+      );
+    }
+  } catch (error) {
+    // Not allowed to start processes (reproduce.ts run without the launcher's --allow-run, say).
+    for (const child of children) {
+      child.kill("SIGTERM");
+      await child.stderr.cancel();
+      await child.status;
+    }
+    return { failed: [`cannot start the jobs: ${(error as Error).message}`], interrupted: false };
+  }
   let interrupted = false;
   const stop = () => {
     interrupted = true;

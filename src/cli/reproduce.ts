@@ -250,7 +250,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 130;
       }
       for (const line of failed) {
-        console.error(`warning: ${line}; what it left is made here, alone`);
+        console.error(`warning: ${line}; what the jobs left is made here, alone`);
       }
       const gpu = await Gpu.create(args.backend ? { backend: args.backend } : {});
       jobsAdapter = gpu.info;

@@ -128,4 +128,32 @@ Deno.test("--jobs 2: two jobs claiming runs side by side give the single process
   assert.equal(notes.length, 16);
 });
 
+Deno.test("--jobs 2 where processes may not be started: a warning, and the work done in one process", async () => {
+  const want = await singleProcess(work);
+  const args = [
+    ...EXPERIMENT,
+    "--jobs",
+    "2",
+    "--out",
+    `${work}/no-run`,
+    "--cache-dir",
+    `${work}/nr`,
+  ];
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: reproduceCommand(args, root, root).filter((a) => !a.startsWith("--allow-run")),
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.match(
+    stderr,
+    /warning: cannot start the jobs: .*; what the jobs left is made here, alone/,
+  );
+  assert.match(stderr, new RegExp(`table3: ${CELLS} cells \\(0 cached\\)`));
+  assert.deepEqual(await outputs(`${work}/no-run`), want);
+});
+
 Deno.test("shards: clean up", () => Deno.remove(work, { recursive: true }));
