@@ -12,10 +12,14 @@ const EXPERIMENT = ["table3", "--scale", "smoke"];
 /** Table 3's smoke cells: 5 methods × 4 columns and the base model's 4, one seed. */
 const CELLS = 24;
 
-/** Starts the reproduction as `deno task reproduce` would (without the launcher in between). */
-function start(args: string[]): Deno.ChildProcess {
+/**
+ * Starts the reproduction as `deno task reproduce` would (without the
+ * launcher in between), or without its permission to start processes.
+ */
+function start(args: string[], { mayRun = true } = {}): Deno.ChildProcess {
+  const command = reproduceCommand(args, root, root);
   return new Deno.Command(Deno.execPath(), {
-    args: reproduceCommand(args, root, root),
+    args: mayRun ? command : command.filter((a) => !a.startsWith("--allow-run")),
     cwd: root,
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -139,13 +143,7 @@ Deno.test("--jobs 2 where processes may not be started: a warning, and the work 
     "--cache-dir",
     `${work}/nr`,
   ];
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: reproduceCommand(args, root, root).filter((a) => !a.startsWith("--allow-run")),
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const output = await start(args, { mayRun: false }).output();
   const stderr = new TextDecoder().decode(output.stderr);
   assert.equal(output.code, 0, stderr);
   assert.match(
