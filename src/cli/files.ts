@@ -156,6 +156,7 @@ export class FileCheckpointStore {
 export class DirectoryClaims implements WorkClaims {
   /** The claims folder. */
   readonly dir: string;
+  #made: Promise<void> | null = null;
 
   /** @param dir the folder (created on first claim) */
   constructor(dir: string) {
@@ -164,7 +165,7 @@ export class DirectoryClaims implements WorkClaims {
 
   /** Whether this is the first claim of `name` in the folder. */
   async claim(name: string): Promise<boolean> {
-    await Deno.mkdir(this.dir, { recursive: true });
+    await (this.#made ??= Deno.mkdir(this.dir, { recursive: true }));
     try {
       const path = `${this.dir}/${(await sha256Hex(name)).slice(0, 32)}`;
       (await Deno.open(path, { write: true, createNew: true })).close();

@@ -267,7 +267,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           ...(args.modelDir ? { modelDir: args.modelDir } : {}),
           standInDir: STAND_IN_DIR,
         },
-        force: args.force,
+        // The jobs did what --force asks of the experiments they ran: rendering redoes none of it.
+        force: args.force && !shared.includes(experiment),
         onProgress: (event) => progress.update(event),
         ...(args.backend ? { device: { backend: args.backend } } : {}),
         ...(args.shard ? { shard: args.shard } : {}),
