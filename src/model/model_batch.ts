@@ -16,8 +16,9 @@
  * (tests/model/model_batch_test.ts).
  *
  * Gradient steps and forward losses (zeroth-order steps) of the full model,
- * or of a LoRA adapter per model over frozen models (`lora`: FedIT's
- * clients); no other adapter, no KV cache, no attention biases.
+ * or of an adapter per model over frozen models: LoRA (`lora`: FedIT's
+ * clients) or a soft prompt (`prompt`: FedPrompt's, one sequence per pass
+ * as a lone model takes it); no prefix, no KV cache, no attention biases.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { batchStride, batchViews, type ParameterLayout, parameterLayout } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { LoraAdapter, type LoraOptions, loraSettings } from "./peft/lora.ts";
+import { PromptAdapter, type PromptOptions } from "./peft/prompt.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { packSequences, type Sequence, type StepRow } from "./pack.ts";
 import { backward, forward, lossForward, type PassContext, type Tensors } from "./passes.ts";
@@ -53,14 +55,20 @@ function blockRows(T: number): number {
 export interface ModelBatchOptions {
   /** Models B (at most {@linkcode ModelBatch.capacity}). */
   readonly count: number;
-  /** Longest row a model's pass takes (its packed sequences). */
+  /** Longest row a model's pass takes (its packed sequences; a soft prompt's rows not counted). */
   readonly maxTokens: number;
   /**
    * A LoRA adapter of these settings per model: the adapters train and the
    * models' parameters (the base, {@linkcode ModelBatch.loadBase}) stay
-   * frozen. Absent: the full models train.
+   * frozen. Absent (and no `prompt`): the full models train.
    */
   readonly lora?: LoraOptions;
+  /**
+   * A soft prompt of these many tokens per model instead, trained over the
+   * frozen models as `lora` is (only `tokens` counts: the prompts are zero
+   * until loaded).
+   */
+  readonly prompt?: PromptOptions;
 }
 
 /** What a batch trains: one model's layout, and every model's values and gradients. */
@@ -138,13 +146,15 @@ export class ModelBatch {
   readonly params: GpuVector;
   /** Every model's gradients, laid out like `params` (with LoRA: scratch for the frozen norms'). */
   readonly grads: GpuVector;
-  /** The models' LoRA adapters, when they train those (`lora` option). */
-  readonly adapter: LoraAdapter | null;
+  /** The models' adapters, when they train those (`lora` or `prompt` option). */
+  readonly adapter: LoraAdapter | PromptAdapter | null;
   /** What trains: the models, or their adapters. */
   readonly trainable: BatchTrainable;
   readonly #activations: Activations;
   readonly #rope: GPUBuffer;
   readonly #results: GPUBuffer;
+  /** Rows a soft prompt puts before each model's tokens (0 without one). */
+  readonly #lead: number;
   /** What {@linkcode ModelBatch.uploadEach} wrote last (training passes overwrite it). */
   #uploaded: { models: number; rows: number } | null = null;
 
@@ -164,18 +174,21 @@ export class ModelBatch {
     const vector = { chunkElements: length };
     this.params = GpuVector.create(gpu, length, { ...vector, label: "batch parameters" });
     this.grads = GpuVector.create(gpu, length, { ...vector, label: "batch gradients" });
-    const rows = this.count * blockRows(this.maxTokens);
+    this.#lead = options.prompt?.tokens ?? 0;
+    const rows = this.count * blockRows(this.#lead + this.maxTokens);
     this.#activations = allocateActivations(gpu, config, rows);
     this.adapter = options.lora
       ? new LoraAdapter(gpu, config, rows, options.lora, this.count)
+      : options.prompt
+      ? new PromptAdapter(gpu, config, options.prompt, undefined, this.count)
       : null;
-    const lora = this.adapter;
-    this.trainable = lora
+    const adapter = this.adapter;
+    this.trainable = adapter
       ? {
-        layout: lora.params.layout,
-        stride: lora.stride,
-        params: lora.params.vector,
-        grads: lora.grads.vector,
+        layout: adapter.params.layout,
+        stride: adapter.stride,
+        params: adapter.params.vector,
+        grads: adapter.grads.vector,
       }
       : { layout, stride: this.stride, params: this.params, grads: this.grads };
     this.#rope = ropeTable(gpu, {
@@ -187,9 +200,10 @@ export class ModelBatch {
   }
 
   /**
-   * How many models of `config` taking rows of `maxTokens` fit `gpu`'s
-   * bindings (parameters of all models in one, logits of all rows in
-   * one); 0 when the architecture cannot be batched ({@linkcode batchRefusal}).
+   * How many models of `config` taking rows of `maxTokens` (a soft prompt's
+   * included) fit `gpu`'s bindings (parameters of all models in one, logits
+   * of all rows in one); 0 when the architecture cannot be batched
+   * ({@linkcode batchRefusal}).
    */
   static capacity(gpu: Gpu, config: ModelConfig, maxTokens: number): number {
     if (batchRefusal(validateConfig(config))) return 0;
@@ -204,13 +218,22 @@ export class ModelBatch {
   static create(gpu: Gpu, config: ModelConfig, options: ModelBatchOptions): ModelBatch {
     const refusal = batchRefusal(validateConfig(config), options.lora);
     if (refusal) throw new TypeError(`Cannot batch models of this architecture: ${refusal}`);
+    if (options.lora && options.prompt) {
+      throw new TypeError("Cannot batch models with both a LoRA adapter and a soft prompt");
+    }
     const { count, maxTokens } = options;
-    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > config.maxPositions) {
+    const lead = options.prompt?.tokens ?? 0;
+    if (!Number.isInteger(lead) || lead < 0) {
+      throw new RangeError(`Cannot batch soft prompts of ${lead} tokens: expected an integer ≥ 1`);
+    }
+    const most = config.maxPositions - lead;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > most) {
       throw new RangeError(
-        `Cannot batch models for ${maxTokens} tokens: expected 1 … ${config.maxPositions}`,
+        `Cannot batch models for ${maxTokens} tokens: expected 1 … ${most}` +
+          (lead > 0 ? ` (the soft prompt takes ${lead} of ${config.maxPositions} positions)` : ""),
       );
     }
-    const capacity = ModelBatch.capacity(gpu, config, maxTokens);
+    const capacity = ModelBatch.capacity(gpu, config, lead + maxTokens);
     if (!Number.isInteger(count) || count < 1 || count > capacity) {
       throw new RangeError(
         `Cannot batch ${count} models: this device's bindings hold 1 … ${capacity} of them`,
@@ -258,7 +281,8 @@ export class ModelBatch {
 
   /**
    * Copies one model's parameters (laid out by `layout`) into every model, in
-   * the pending batch: the frozen base under the adapters of a LoRA batch.
+   * the pending batch: the frozen base under the adapters of a LoRA or soft
+   * prompt batch.
    * Also empties the models' gradients, where the frozen norms' gradients
    * (computed, never read) pile up between two loads.
    */
@@ -285,7 +309,8 @@ export class ModelBatch {
    * {@linkcode Transformer.recordLossAndGrad} with packing), without
    * reading back: sequence i of model b leaves its mean loss in model b's
    * loss slot `firstSlot + i`. Every model takes the same number of
-   * sequences (one local step of each client).
+   * sequences (one local step of each client). With soft prompts every
+   * sequence takes a pass of its own, as on a lone model.
    */
   async recordLossAndGrad(
     perModel: readonly (readonly Sequence[])[],
@@ -307,35 +332,46 @@ export class ModelBatch {
         `Cannot keep ${firstSlot + sequences} losses per model: at most ${SLOTS}`,
       );
     }
-    for (const s of perModel) for (const q of s) checkSequence(q, this.config, this.maxTokens);
-    const rows = perModel.map((s) => packSequences(s, this.maxTokens));
+    for (const s of perModel) for (const q of s) this.#check(q);
+    const lead = this.#lead;
+    // Rows of one token at most hold one sequence each: one pass per sequence.
+    const rows = perModel.map((s) => packSequences(s, lead > 0 ? 1 : this.maxTokens));
     const passes = Math.max(...rows.map((r) => r.length));
     const params = this.parameterViews(n);
-    // With LoRA the models are frozen: their gradient vector is the norms' scratch (loadBase).
+    // With adapters the models are frozen: their gradient vector is the norms' scratch (loadBase).
     const grads = this.adapter ? null : batchViews(this.grads, this.layout, n);
     this.trainable.grads.clear();
     this.#uploaded = null;
     for (let pass = 0; pass < passes; pass++) {
       const mine = rows.map((r) => r[pass] ?? null);
-      const T = blockRows(Math.max(...mine.map((row) => row?.sequence.tokens.length ?? 1)));
+      const T = blockRows(lead + Math.max(...mine.map((row) => row?.sequence.tokens.length ?? 1)));
       const weighted = this.#upload(mine, T);
       const context = this.#context(n, T);
       await forward(context, params, n * T);
       await backward(context, params, grads, n * T, 1 / sequences, weighted);
       for (const [b, row] of mine.entries()) {
         for (const m of row?.members ?? []) {
-          await this.#recordMean(b * SLOTS + firstSlot + m.index, b * T + m.first, m.length);
+          const first = b * T + lead + m.first;
+          await this.#recordMean(b * SLOTS + firstSlot + m.index, first, m.length);
         }
       }
     }
   }
 
+  /** Checks one sequence against the models (and the positions a soft prompt takes). */
+  #check(sequence: Sequence): void {
+    checkSequence(sequence, this.config, this.maxTokens, { rows: this.#lead, kind: "soft prompt" });
+  }
+
   /**
    * Writes the models' rows of one pass, each padded to `T` tokens (id 0,
    * no loss, a segment of its own); a model without a row this pass gets
-   * padding only. Returns whether loss weights are in use: then a model
-   * whose row is one plain sequence gets weight −1 (its own mean, as an
-   * unweighted pass takes).
+   * padding only. A soft prompt's rows come first, as
+   * {@linkcode Transformer.upload} puts them (id −1, no loss, positions
+   * 0 … n − 1, the tokens' shifted by n, one segment with the tokens).
+   * Returns whether loss weights are in use: then a model whose row is one
+   * plain sequence gets weight −1 (its own mean, as an unweighted pass
+   * takes).
    */
   #upload(rows: readonly (StepRow | null)[], T: number): boolean {
     const n = rows.length;
@@ -345,16 +381,27 @@ export class ModelBatch {
     const starts = new Int32Array(n * T);
     const weights = new Float32Array(n * T).fill(-1);
     const weighted = rows.some((row) => row?.weights);
+    const lead = this.#lead;
     for (const [b, row] of rows.entries()) {
       const at = b * T;
-      const length = row?.sequence.tokens.length ?? 0;
+      const length = row ? lead + row.sequence.tokens.length : 0;
       if (row) {
         const { sequence } = row;
-        ids.set(sequence.tokens, at);
-        labels.set(sequence.targets, at);
-        positions.set(sequence.positions ?? Int32Array.from({ length }, (_, t) => t), at);
-        starts.set(segmentStarts(sequence.segments, length).map((s) => s + at), at);
-        if (row.weights) weights.set(row.weights, at);
+        const own = at + lead;
+        ids.fill(-1, at, own);
+        ids.set(sequence.tokens, own);
+        labels.set(sequence.targets, own);
+        for (let t = 0; t < lead; t++) positions[at + t] = t;
+        const tokens = length - lead;
+        positions.set(
+          (sequence.positions ?? Int32Array.from({ length: tokens }, (_, t) => t)).map((p) =>
+            p + lead
+          ),
+          own,
+        );
+        if (lead > 0) starts.fill(at, at, at + length);
+        else starts.set(segmentStarts(sequence.segments, length).map((s) => s + at), at);
+        if (row.weights) weights.set(row.weights, own);
       }
       starts.fill(at + length, at + length, at + T);
     }
@@ -387,13 +434,13 @@ export class ModelBatch {
     if (n < 1 || n > this.count) {
       throw new RangeError(`Cannot evaluate ${n} models in a batch of ${this.count}`);
     }
-    for (const q of sequences) checkSequence(q, this.config, this.maxTokens);
+    for (const q of sequences) this.#check(q);
     const rows = sequences.map((sequence) => ({
       sequence,
       members: [{ index: 0, first: 0, length: sequence.tokens.length }],
       weights: null,
     }));
-    const T = blockRows(Math.max(...sequences.map((q) => q.tokens.length)));
+    const T = blockRows(this.#lead + Math.max(...sequences.map((q) => q.tokens.length)));
     this.#upload(rows, T);
     this.#uploaded = { models: n, rows: T };
     return T;

@@ -59,8 +59,9 @@ export interface PassContext {
    * `count` models' `rows` each, one model after another, and every tensor
    * binding is model 0's, the others `stride` elements apart. Every kernel
    * runs once for all of them, each model's rows computed as a lone pass
-   * of `rows` tokens would. No cache or attention bias; the only adapter is
-   * a LoRA adapter holding every model's (`count` ≥ the models').
+   * of `rows` tokens would. No cache or attention bias; the only adapters
+   * are a LoRA adapter or a soft prompt holding every model's (`count` ≥
+   * the models').
    */
   readonly models?: ModelRows;
   /**
@@ -102,10 +103,11 @@ function checkModels(context: PassContext, T: number, what: string): void {
   const models = context.models;
   if (!models) return;
   const adapter = context.adapter;
-  if (adapter && (adapter.kind !== "lora" || adapter.count < models.count)) {
+  if (adapter && (adapter.kind === "prefix" || adapter.count < models.count)) {
+    const held = { lora: "LoRA adapters", prompt: "soft prompts", prefix: "" }[adapter.kind];
     throw new TypeError(
       `Cannot run ${what} of ${models.count} models with ${
-        adapter.kind === "lora" ? `${adapter.count} LoRA adapters` : `a ${adapter.kind} adapter`
+        adapter.kind === "prefix" ? "a prefix adapter" : `${adapter.count} ${held}`
       }`,
     );
   }
@@ -242,7 +244,7 @@ export async function forward(
   const adapter = context.adapter ?? null;
   const cached = options.cache !== undefined || options.rows !== undefined;
   if (adapter?.kind === "prompt" && past === 0 && !options.rows) {
-    adapter.forward(a.layers[0]?.input ?? a.stream);
+    adapter.forward(a.layers[0]?.input ?? a.stream, context.models);
   }
   const lora = adapter?.kind === "lora" ? adapter : null;
   const prefix = adapter?.kind === "prefix" && !cached ? adapter : null;
@@ -592,7 +594,7 @@ export async function backward(
       { accumulate: true, models: context.models },
     );
   }
-  if (adapter?.kind === "prompt" && train) await adapter.backward(a.dStream);
+  if (adapter?.kind === "prompt" && train) await adapter.backward(a.dStream, context.models);
   if (grads) {
     await embeddingBackward(
       gpu,

@@ -3,13 +3,14 @@
  * each model trained on its own: the same losses and parameters, bit for
  * bit (every kernel computes a model's share exactly as a lone pass), with
  * packed and plain rows mixed in one pass, models whose steps need more
- * passes than others, SGD and Adam, and a diverging client among finite
- * ones.
+ * passes than others, SGD and Adam, a diverging client among finite ones,
+ * and LoRA adapters and soft prompts over a frozen base.
  */
 import assert from "node:assert/strict";
 import { Gpu } from "../../src/gpu/gpu.ts";
 import { LocalTrainer, type LocalTrainingOptions } from "../../src/fl/local.ts";
-import { batchRefusal, ModelBatch } from "../../src/model/model_batch.ts";
+import { batchRefusal, ModelBatch, type ModelBatchOptions } from "../../src/model/model_batch.ts";
+import type { AdapterOptions } from "../../src/model/peft/adapter.ts";
 import { PRESETS } from "../../src/model/presets.ts";
 import { type Sequence, Transformer } from "../../src/model/transformer.ts";
 import { RandomStream } from "../../src/random/stream.ts";
@@ -213,46 +214,54 @@ Deno.test("a batch of models trains each exactly as it trains alone", async (t) 
 // FedIT's clients: a LoRA adapter per model over one frozen base. Each client's adapter (B not
 // zero, so every LoRA gradient is live from the first step) trained on its own Transformer
 // against the batch's: the same losses and adapters, bit for bit, and the base untouched.
-Deno.test("a batch of LoRA adapters over a frozen base trains each exactly as alone", async (t) => {
+Deno.test("a batch of adapters over a frozen base trains each exactly as alone", async (t) => {
   const gpu = await Gpu.create();
   try {
     const clients = [0, 1, 2].map((c) => clientData(c, 6));
     const base = await start(gpu, 7);
-    const lora = { rank: 4, targets: ["q", "k", "v", "o"] as const };
     assert.match(batchRefusal(CONFIG, { rank: 2 }) ?? "", /LoRA rank 2 is not a multiple of 4/);
     const adapterOf = (b: number, length: number) => {
-      const stream = new RandomStream(b, "tests/model/model_batch/lora");
+      const stream = new RandomStream(b, "tests/model/model_batch/adapter");
       return Float32Array.from({ length }, () => 0.2 * (stream.uniform() - 0.5));
     };
-    const make = () =>
-      Transformer.create(gpu, CONFIG, {
-        maxTokens: MAX_TOKENS,
-        parameters: base,
-        adapter: { kind: "lora", ...lora },
-      });
-    const cases: [string, LocalTrainingOptions][] = [
-      ["Adam (FedIT)", { steps: 3, nAccum: 2, optimizer: { kind: "adam", lr: 1e-2 } }],
-      ["SGD (FedIT-SGD)", { steps: 2, nAccum: 3, optimizer: { kind: "sgd", lr: 0.1 } }],
+    const lora = { rank: 4, targets: ["q", "k", "v", "o"] as const };
+    const prompt = { tokens: 3 };
+    const cases: [string, AdapterOptions, ModelBatchOptions, LocalTrainingOptions][] = [
+      ["LoRA, Adam (FedIT)", { kind: "lora", ...lora }, { count: 4, maxTokens: MAX_TOKENS, lora }, {
+        steps: 3,
+        nAccum: 2,
+        optimizer: { kind: "adam", lr: 1e-2 },
+      }],
+      [
+        "LoRA, SGD (FedIT-SGD)",
+        { kind: "lora", ...lora },
+        { count: 4, maxTokens: MAX_TOKENS, lora },
+        { steps: 2, nAccum: 3, optimizer: { kind: "sgd", lr: 0.1 } },
+      ],
+      [
+        "soft prompt, SGD (FedPrompt)",
+        { kind: "prompt", ...prompt },
+        { count: 4, maxTokens: MAX_TOKENS, prompt },
+        { steps: 2, nAccum: 3, optimizer: { kind: "sgd", lr: 0.5 } },
+      ],
     ];
-    for (const [label, options] of cases) {
+    for (const [label, adapter, batchOptions, options] of cases) {
       await t.step(label, async () => {
+        const make = () =>
+          Transformer.create(gpu, CONFIG, { maxTokens: MAX_TOKENS, parameters: base, adapter });
         const trainer = new LocalTrainer(options);
         const want: { losses: number[]; adapter: Float32Array }[] = [];
         for (const [b, sequences] of clients.entries()) {
           const model = await make();
-          const adapter = model.trainable.params.vector;
-          adapter.write(adapterOf(b, adapter.length));
+          const vector = model.trainable.params.vector;
+          vector.write(adapterOf(b, vector.length));
           const result = await trainer.train(model, sequences, new RandomStream(b, "order"));
-          want.push({ losses: [...result.losses], adapter: await adapter.read() });
+          want.push({ losses: [...result.losses], adapter: await vector.read() });
           model.destroy();
         }
         const model = await make();
         const vector = model.trainable.params.vector;
-        const batch = ModelBatch.create(gpu, CONFIG, {
-          count: 4,
-          maxTokens: MAX_TOKENS,
-          lora,
-        });
+        const batch = ModelBatch.create(gpu, CONFIG, batchOptions);
         batch.loadBase(model.params.vector);
         for (let b = 0; b < clients.length; b++) {
           vector.write(adapterOf(b, vector.length));
@@ -285,6 +294,19 @@ Deno.test("a batch of LoRA adapters over a frozen base trains each exactly as al
         trainer.destroy();
       });
     }
+    assert.throws(
+      () => ModelBatch.create(gpu, CONFIG, { count: 2, maxTokens: MAX_TOKENS, lora, prompt }),
+      /both a LoRA adapter and a soft prompt/,
+    );
+    assert.throws(
+      () =>
+        ModelBatch.create(gpu, CONFIG, {
+          count: 2,
+          maxTokens: CONFIG.maxPositions,
+          prompt,
+        }),
+      /the soft prompt takes 3 of/,
+    );
   } finally {
     gpu.destroy();
   }

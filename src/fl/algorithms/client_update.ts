@@ -153,9 +153,9 @@ export class ClientUpdates {
    * {@linkcode ClientUpdates.train} would give it, with one readback of
    * their norms: trained together as one {@linkcode ModelBatch} (one
    * dispatch per kernel for all, one readback of their losses per step
-   * group) where the model allows — full training or a LoRA adapter, an
-   * architecture {@linkcode batchRefusal} accepts, vectors in one chunk,
-   * packing on — and one after another otherwise. Leaves a trained client's parameters
+   * group) where the model allows — full training, a LoRA adapter or a soft
+   * prompt, an architecture {@linkcode batchRefusal} accepts, vectors in one
+   * chunk, packing on — and one after another otherwise. Leaves a trained client's parameters
    * in the model.
    */
   async trainMany(
@@ -232,21 +232,25 @@ export class ClientUpdates {
 
   /**
    * The batch for calls of `clients` clients, or null where the model cannot
-   * batch: full training, or a LoRA adapter over the frozen model, with its
-   * vectors in one chunk each.
+   * batch: full training, or a LoRA adapter or soft prompt over the frozen
+   * model, with its vectors in one chunk each.
    */
   #batchFor(clients: number): ModelBatch | null {
     const model = this.#model;
-    const lora = model.adapter?.kind === "lora" && model.train === "lora" ? model.adapter : null;
+    const adapter = model.adapter?.kind === model.train ? model.adapter : null;
+    const lora = adapter?.kind === "lora" ? adapter : null;
+    const prompt = adapter?.kind === "prompt" ? adapter : null;
     const full = model.train === "full" && !model.adapter;
     if (
-      (!full && !lora) || this.trainer.options.pack === false ||
+      (!full && !lora && !prompt) || this.trainer.options.pack === false ||
       batchRefusal(model.config, lora?.settings) ||
       model.trainable.params.vector.chunks.length !== 1 || model.params.vector.chunks.length !== 1
     ) {
       return null;
     }
-    const count = Math.min(clients, ModelBatch.capacity(model.gpu, model.config, model.maxTokens));
+    const lead = prompt?.length ?? 0;
+    const capacity = ModelBatch.capacity(model.gpu, model.config, lead + model.maxTokens);
+    const count = Math.min(clients, capacity);
     if (count < 2) return null;
     if (this.#batch && this.#batch.count >= count) return this.#batch;
     this.#batch?.destroy();
@@ -254,6 +258,7 @@ export class ClientUpdates {
       count,
       maxTokens: model.maxTokens,
       ...(lora ? { lora: lora.settings } : {}),
+      ...(prompt ? { prompt: { tokens: prompt.length } } : {}),
     });
     return this.#batch;
   }

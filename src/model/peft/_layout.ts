@@ -64,7 +64,10 @@ export function view(tensors: Parameters, name: string): Binding {
  * written; the widened range stays inside the chunk because every tensor is
  * followed by its alignment gap or the chunk's 16-byte padding.
  */
-export function vec4View(tensors: Parameters, name: string): Binding {
+export function vec4View(
+  tensors: Parameters,
+  name: string,
+): { buffer: GPUBuffer; offset: number; size: number } {
   const found = tensors.views.get(name);
   if (!found) throw new TypeError(`Cannot find adapter tensor "${name}"`);
   const { buffer, offset, size } = found.binding;

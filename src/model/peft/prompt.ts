@@ -15,11 +15,12 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
+import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import type { ModelConfig } from "../config.ts";
-import type { Parameters, TensorView } from "../layout.ts";
+import { batchStride, batchViews, type Parameters, type TensorView } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import { adapterVectors, vec4View } from "./_layout.ts";
+import { adapterLayout, adapterVectors, vec4View } from "./_layout.ts";
 
 /**
  * The PEFT name of the soft prompt tensor.
@@ -47,9 +48,20 @@ export interface PromptOptions {
   seed?: number;
 }
 
+/** The models of a pass over several soft prompts (src/model/model_batch.ts). */
+export interface PromptModels {
+  /** Models in the pass (at most the adapter's `count`). */
+  readonly count: number;
+  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1, its prompt first. */
+  readonly rows: number;
+}
+
 /**
  * A soft prompt on the GPU: its parameters and gradients (own vectors,
- * one tensor `prompt_embeddings` [n, C]).
+ * one tensor `prompt_embeddings` [n, C]). With `count` > 1 it holds the
+ * prompts of a batch of models (src/model/model_batch.ts), `stride`
+ * elements apart in one vector (zero until loaded), and its passes put
+ * each model's prompt before that model's rows.
  *
  * @example
  * ```ts
@@ -74,30 +86,55 @@ export class PromptAdapter {
   readonly params: Parameters;
   /** Its gradient (same layout). */
   readonly grads: Parameters;
+  /** Prompts held: one, or a batch's. */
+  readonly count: number;
+  /** Elements from one prompt's parameters to the next's (0 with one). */
+  readonly stride: number;
   readonly #gpu: Gpu;
   readonly #C: number;
 
   /**
-   * Allocates and initialises a soft prompt for `config`. `embedding` (the
-   * model's `model.embed_tokens.weight` view) is needed for `initIds`; the
-   * rows are copied on the GPU.
+   * Allocates and initialises a soft prompt for `config`; or, with `count`
+   * > 1, the zero prompts of a batch of models. `embedding` (the model's
+   * `model.embed_tokens.weight` view) is needed for `initIds`; the rows are
+   * copied on the GPU.
    */
-
-  constructor(gpu: Gpu, config: ModelConfig, options: PromptOptions, embedding?: TensorView) {
+  constructor(
+    gpu: Gpu,
+    config: ModelConfig,
+    options: PromptOptions,
+    embedding?: TensorView,
+    count = 1,
+  ) {
     const n = options.tokens;
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Cannot create a soft prompt of ${n} tokens: expected an integer ≥ 1`);
     }
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`Cannot hold ${count} soft prompts: expected an integer ≥ 1`);
+    }
     const C = config.hiddenSize;
     this.length = n;
+    this.count = count;
     this.#gpu = gpu;
     this.#C = C;
-    const { params, grads } = adapterVectors(
-      gpu,
-      config,
-      [{ name: PROMPT_NAME, shape: [n, C], numel: n * C, kind: "embedding", layer: null }],
-      "prompt",
-    );
+    const shapes = [
+      { name: PROMPT_NAME, shape: [n, C], numel: n * C, kind: "embedding", layer: null } as const,
+    ];
+    if (count > 1) {
+      const layout = adapterLayout(config, shapes, Infinity);
+      this.stride = batchStride(layout);
+      const batched = (label: string): Parameters => {
+        const length = count * this.stride;
+        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
+        return { layout, vector, views: batchViews(vector, layout, count) };
+      };
+      this.params = batched("prompt batch parameters");
+      this.grads = batched("prompt batch gradients");
+      return;
+    }
+    this.stride = 0;
+    const { params, grads } = adapterVectors(gpu, config, shapes, "prompt");
     this.params = params;
     this.grads = grads;
     if (options.initIds) {
@@ -143,16 +180,58 @@ export class PromptAdapter {
     this.grads.vector.destroy();
   }
 
-  /** Records the copy of the prompt into rows 0 … n − 1 of the input embeddings `x` [rows, C]. */
-  forward(x: GPUBuffer): void {
-    const source = this.params.views.get(PROMPT_NAME)!.binding;
-    this.#gpu.copy(source.buffer, source.offset, x, 0, this.length * this.#C * 4);
+  /** The models a pass reaches: model 0 alone, or `models` (checked against the prompts held). */
+  #models(models: PromptModels | undefined): PromptModels {
+    if (!models) {
+      if (this.count > 1) {
+        throw new TypeError(`Cannot run a pass of one model on ${this.count} soft prompts`);
+      }
+      return { count: 1, rows: 0 };
+    }
+    if (models.count > this.count) {
+      throw new RangeError(`Cannot run ${models.count} models on ${this.count} soft prompts`);
+    }
+    return models;
   }
 
-  /** Records `grad += dx[0 … n − 1]`, dx being the gradient of the input embeddings. */
-  async backward(dx: GPUBuffer): Promise<void> {
+  /**
+   * Records the copy of the prompt into rows 0 … n − 1 of the input
+   * embeddings `x` [rows, C]; with `models`, model b's prompt into the
+   * first n of its rows.
+   */
+  forward(x: GPUBuffer, models?: PromptModels): void {
+    const { count, rows } = this.#models(models);
+    const source = this.params.views.get(PROMPT_NAME)!.binding;
+    const bytes = this.length * this.#C * 4;
+    for (let b = 0; b < count; b++) {
+      this.#gpu.copy(
+        source.buffer,
+        source.offset + b * this.stride * 4,
+        x,
+        b * rows * this.#C * 4,
+        bytes,
+      );
+    }
+  }
+
+  /**
+   * Records `grad += dx[0 … n − 1]`, dx being the gradient of the input
+   * embeddings; with `models`, model b's prompt gradient from the first n
+   * of its rows.
+   */
+  async backward(dx: GPUBuffer, models?: PromptModels): Promise<void> {
+    const { count, rows } = this.#models(models);
     const n = this.length * this.#C;
-    const source: Binding = { buffer: dx, offset: 0, size: Math.ceil(n / 4) * 16 };
-    await residualAccumulate(this.#gpu, { y: vec4View(this.grads, PROMPT_NAME), x: source }, { n });
+    const size = Math.ceil(n / 4) * 16;
+    const grad = vec4View(this.grads, PROMPT_NAME);
+    for (let b = 0; b < count; b++) {
+      const x: Binding = { buffer: dx, offset: b * rows * this.#C * 4, size };
+      const y: Binding = {
+        ...grad,
+        offset: grad.offset + b * this.stride * 4,
+        size: Math.min(size, grad.size),
+      };
+      await residualAccumulate(this.#gpu, { y, x }, { n });
+    }
   }
 }
