@@ -191,7 +191,12 @@ export {
   type LoraTarget,
   loraTensorShapes,
 } from "./src/model/peft/lora.ts";
-export { PROMPT_NAME, PromptAdapter, type PromptOptions } from "./src/model/peft/prompt.ts";
+export {
+  PROMPT_NAME,
+  PromptAdapter,
+  type PromptModels,
+  type PromptOptions,
+} from "./src/model/peft/prompt.ts";
 export { PrefixAdapter, prefixNames, type PrefixOptions } from "./src/model/peft/prefix.ts";
 
 // Model internals: configuration, parameter layout, passes, activations, safetensors, checkpoints (src/model).
