@@ -197,7 +197,12 @@ export {
   type PromptModels,
   type PromptOptions,
 } from "./src/model/peft/prompt.ts";
-export { PrefixAdapter, prefixNames, type PrefixOptions } from "./src/model/peft/prefix.ts";
+export {
+  PrefixAdapter,
+  type PrefixModels,
+  prefixNames,
+  type PrefixOptions,
+} from "./src/model/peft/prefix.ts";
 
 // Model internals: configuration, parameter layout, passes, activations, safetensors, checkpoints (src/model).
 export {

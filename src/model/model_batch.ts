@@ -17,8 +17,9 @@
  *
  * Gradient steps and forward losses (zeroth-order steps) of the full model,
  * or of an adapter per model over frozen models: LoRA (`lora`: FedIT's
- * clients) or a soft prompt (`prompt`: FedPrompt's, one sequence per pass
- * as a lone model takes it); no prefix, no KV cache, no attention biases.
+ * clients), a soft prompt (`prompt`: FedPrompt's) or a P-tuning prefix
+ * (`prefix`: FedPTuning's), the last two with one sequence per pass as a
+ * lone model takes it; no KV cache, no attention biases.
  *
  * @module
  */
@@ -30,6 +31,7 @@ import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { batchStride, batchViews, type ParameterLayout, parameterLayout } from "./layout.ts";
 import { crossEntropyMean } from "./ops/cross_entropy.ts";
 import { LoraAdapter, type LoraOptions, loraSettings } from "./peft/lora.ts";
+import { PrefixAdapter, type PrefixOptions } from "./peft/prefix.ts";
 import { PromptAdapter, type PromptOptions } from "./peft/prompt.ts";
 import { ropeTable } from "./ops/rope.ts";
 import { packSequences, type Sequence, type StepRow } from "./pack.ts";
@@ -69,6 +71,8 @@ export interface ModelBatchOptions {
    * until loaded).
    */
   readonly prompt?: PromptOptions;
+  /** A P-tuning prefix of these many rows per model instead, likewise. */
+  readonly prefix?: PrefixOptions;
 }
 
 /** What a batch trains: one model's layout, and every model's values and gradients. */
@@ -146,14 +150,14 @@ export class ModelBatch {
   readonly params: GpuVector;
   /** Every model's gradients, laid out like `params` (with LoRA: scratch for the frozen norms'). */
   readonly grads: GpuVector;
-  /** The models' adapters, when they train those (`lora` or `prompt` option). */
-  readonly adapter: LoraAdapter | PromptAdapter | null;
+  /** The models' adapters, when they train those (`lora`, `prompt` or `prefix` option). */
+  readonly adapter: LoraAdapter | PromptAdapter | PrefixAdapter | null;
   /** What trains: the models, or their adapters. */
   readonly trainable: BatchTrainable;
   readonly #activations: Activations;
   readonly #rope: GPUBuffer;
   readonly #results: GPUBuffer;
-  /** Rows a soft prompt puts before each model's tokens (0 without one). */
+  /** Rows a soft prompt or prefix puts before each model's tokens (0 without one). */
   readonly #lead: number;
   /** What {@linkcode ModelBatch.uploadEach} wrote last (training passes overwrite it). */
   #uploaded: { models: number; rows: number } | null = null;
@@ -174,13 +178,15 @@ export class ModelBatch {
     const vector = { chunkElements: length };
     this.params = GpuVector.create(gpu, length, { ...vector, label: "batch parameters" });
     this.grads = GpuVector.create(gpu, length, { ...vector, label: "batch gradients" });
-    this.#lead = options.prompt?.tokens ?? 0;
+    this.#lead = (options.prompt ?? options.prefix)?.tokens ?? 0;
     const rows = this.count * blockRows(this.#lead + this.maxTokens);
     this.#activations = allocateActivations(gpu, config, rows);
     this.adapter = options.lora
       ? new LoraAdapter(gpu, config, rows, options.lora, this.count)
       : options.prompt
       ? new PromptAdapter(gpu, config, options.prompt, undefined, this.count)
+      : options.prefix
+      ? new PrefixAdapter(gpu, config, rows, options.prefix, this.count)
       : null;
     const adapter = this.adapter;
     this.trainable = adapter
@@ -218,19 +224,25 @@ export class ModelBatch {
   static create(gpu: Gpu, config: ModelConfig, options: ModelBatchOptions): ModelBatch {
     const refusal = batchRefusal(validateConfig(config), options.lora);
     if (refusal) throw new TypeError(`Cannot batch models of this architecture: ${refusal}`);
-    if (options.lora && options.prompt) {
-      throw new TypeError("Cannot batch models with both a LoRA adapter and a soft prompt");
+    const adapters = ([
+      ["a LoRA adapter", options.lora],
+      ["a soft prompt", options.prompt],
+      ["a prefix", options.prefix],
+    ] as const).filter(([, given]) => given).map(([name]) => name);
+    if (adapters.length > 1) {
+      throw new TypeError(`Cannot batch models with ${adapters.join(" and ")}`);
     }
     const { count, maxTokens } = options;
-    const lead = options.prompt?.tokens ?? 0;
+    const lead = (options.prompt ?? options.prefix)?.tokens ?? 0;
+    const what = options.prompt ? "soft prompt" : "prefix";
     if (!Number.isInteger(lead) || lead < 0) {
-      throw new RangeError(`Cannot batch soft prompts of ${lead} tokens: expected an integer ≥ 1`);
+      throw new RangeError(`Cannot batch a ${what} of ${lead} tokens: expected an integer ≥ 1`);
     }
     const most = config.maxPositions - lead;
     if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > most) {
       throw new RangeError(
         `Cannot batch models for ${maxTokens} tokens: expected 1 … ${most}` +
-          (lead > 0 ? ` (the soft prompt takes ${lead} of ${config.maxPositions} positions)` : ""),
+          (lead > 0 ? ` (the ${what} takes ${lead} of ${config.maxPositions} positions)` : ""),
       );
     }
     const capacity = ModelBatch.capacity(gpu, config, lead + maxTokens);
@@ -281,8 +293,8 @@ export class ModelBatch {
 
   /**
    * Copies one model's parameters (laid out by `layout`) into every model, in
-   * the pending batch: the frozen base under the adapters of a LoRA or soft
-   * prompt batch.
+   * the pending batch: the frozen base under the adapters of an adapter
+   * batch.
    * Also empties the models' gradients, where the frozen norms' gradients
    * (computed, never read) pile up between two loads.
    */
@@ -309,8 +321,8 @@ export class ModelBatch {
    * {@linkcode Transformer.recordLossAndGrad} with packing), without
    * reading back: sequence i of model b leaves its mean loss in model b's
    * loss slot `firstSlot + i`. Every model takes the same number of
-   * sequences (one local step of each client). With soft prompts every
-   * sequence takes a pass of its own, as on a lone model.
+   * sequences (one local step of each client). With soft prompts or
+   * prefixes every sequence takes a pass of its own, as on a lone model.
    */
   async recordLossAndGrad(
     perModel: readonly (readonly Sequence[])[],
@@ -358,9 +370,10 @@ export class ModelBatch {
     }
   }
 
-  /** Checks one sequence against the models (and the positions a soft prompt takes). */
+  /** Checks one sequence against the models (and the positions a soft prompt or prefix takes). */
   #check(sequence: Sequence): void {
-    checkSequence(sequence, this.config, this.maxTokens, { rows: this.#lead, kind: "soft prompt" });
+    const kind = this.adapter?.kind === "prompt" ? "soft prompt" : "prefix";
+    checkSequence(sequence, this.config, this.maxTokens, { rows: this.#lead, kind });
   }
 
   /**
@@ -368,7 +381,9 @@ export class ModelBatch {
    * no loss, a segment of its own); a model without a row this pass gets
    * padding only. A soft prompt's rows come first, as
    * {@linkcode Transformer.upload} puts them (id −1, no loss, positions
-   * 0 … n − 1, the tokens' shifted by n, one segment with the tokens).
+   * 0 … n − 1, the tokens' shifted by n, one segment with the tokens); so
+   * do a prefix's virtual rows (id 0: their activations must stay finite,
+   * for their zero gradients to stay zero; src/model/peft/prefix.ts).
    * Returns whether loss weights are in use: then a model whose row is one
    * plain sequence gets weight −1 (its own mean, as an unweighted pass
    * takes).
@@ -388,7 +403,7 @@ export class ModelBatch {
       if (row) {
         const { sequence } = row;
         const own = at + lead;
-        ids.fill(-1, at, own);
+        ids.fill(this.adapter?.kind === "prompt" ? -1 : 0, at, own);
         ids.set(sequence.tokens, own);
         labels.set(sequence.targets, own);
         for (let t = 0; t < lead; t++) positions[at + t] = t;

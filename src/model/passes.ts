@@ -59,9 +59,9 @@ export interface PassContext {
    * `count` models' `rows` each, one model after another, and every tensor
    * binding is model 0's, the others `stride` elements apart. Every kernel
    * runs once for all of them, each model's rows computed as a lone pass
-   * of `rows` tokens would. No cache or attention bias; the only adapters
-   * are a LoRA adapter or a soft prompt holding every model's (`count` ≥
-   * the models').
+   * of `rows` tokens would. No cache or attention bias; an adapter holds
+   * every model's (`count` ≥ the models'), a soft prompt's or prefix's n
+   * rows first in each model's rows.
    */
   readonly models?: ModelRows;
   /**
@@ -103,12 +103,11 @@ function checkModels(context: PassContext, T: number, what: string): void {
   const models = context.models;
   if (!models) return;
   const adapter = context.adapter;
-  if (adapter && (adapter.kind === "prefix" || adapter.count < models.count)) {
-    const held = { lora: "LoRA adapters", prompt: "soft prompts", prefix: "" }[adapter.kind];
+  if (adapter && adapter.count < models.count) {
+    const held =
+      { lora: "LoRA adapters", prompt: "soft prompts", prefix: "prefixes" }[adapter.kind];
     throw new TypeError(
-      `Cannot run ${what} of ${models.count} models with ${
-        adapter.kind === "prefix" ? "a prefix adapter" : `${adapter.count} ${held}`
-      }`,
+      `Cannot run ${what} of ${models.count} models with ${adapter.count} ${held}`,
     );
   }
   if (context.config.attentionBias) {
@@ -248,8 +247,10 @@ export async function forward(
   }
   const lora = adapter?.kind === "lora" ? adapter : null;
   const prefix = adapter?.kind === "prefix" && !cached ? adapter : null;
-  // Keys before the tokens' own: the cache's, or the prefix's rows.
-  const before = prefix ? prefix.length : past;
+  // Several models' prefixes overwrite their first rows' keys and values (PrefixAdapter).
+  const prefixRows = prefix && context.models ? { prefix, models: context.models } : null;
+  // Keys before the tokens' own: the cache's, or the prefix's rows (within the rows when batched).
+  const before = prefix && !prefixRows ? prefix.length : past;
   for (let l = 0; l < config.numLayers; l++) {
     const n = layerNames(l);
     const L = a.layers[l]!;
@@ -319,7 +320,7 @@ export async function forward(
           { out: L.attention, lse: L.lse, q: L.q, k: options.cache.k[l]!, v: options.cache.v[l]! },
           { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past },
         );
-      } else if (prefix) {
+      } else if (prefix && !prefixRows) {
         // Packed rows are refused with a prefix (Transformer.upload): no starts.
         const kv = prefix.assemble(l, L.k, L.v, T);
         await attentionForward(
@@ -328,6 +329,7 @@ export async function forward(
           { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past: prefix.length },
         );
       } else {
+        prefixRows?.prefix.overwriteRows(l, L.k, L.v, prefixRows.models);
         await attentionForward(
           gpu,
           { out: L.attention, lse: L.lse, q: L.q, k: L.k, v: L.v, starts: a.starts },
@@ -424,7 +426,12 @@ export async function backward(
   const train = (context.trainAdapter ?? false) && adapter !== null;
   if (!grads && !train) throw new TypeError("Cannot run a backward pass that trains nothing");
   const lora = adapter?.kind === "lora" ? adapter : null;
-  const prefix = adapter?.kind === "prefix" ? adapter : null;
+  // A lone model's prefix sits before its keys; several models' in their first rows.
+  const prefixAdapter = adapter?.kind === "prefix" ? adapter : null;
+  const prefix = context.models ? null : prefixAdapter;
+  const prefixRows = prefixAdapter && context.models
+    ? { prefix: prefixAdapter, models: context.models }
+    : null;
   // Below layer 0's attention only the model's embedding and a soft prompt need gradients.
   const inputGrad = grads !== null || adapter?.kind === "prompt";
   // RMSNorm weight gradients of a frozen model go to scratch (cleared so it stays bounded).
@@ -543,6 +550,9 @@ export async function backward(
       { T, H: s.H, Hkv: s.Hkv, headDim: s.D, past: prefix ? prefix.length : 0 },
     );
     await prefix?.backward(l, { dk: a.dk, dv: a.dv }, T, train);
+    if (prefixRows) {
+      await prefixRows.prefix.backwardRows(l, a.dk, a.dv, prefixRows.models, train);
+    }
     const rotary = { table: rope, positions: a.positions };
     const ropeShape = {
       T,

@@ -10,7 +10,7 @@ import { fedAvg } from "../../src/fl/algorithms/fed_avg.ts";
 import { fedKSeed } from "../../src/fl/algorithms/fed_kseed.ts";
 import { fedZo } from "../../src/fl/algorithms/fed_zo.ts";
 import { ferret } from "../../src/fl/algorithms/ferret.ts";
-import { fedIt, fedPrompt } from "../../src/fl/algorithms/peft.ts";
+import { fedIt, fedPrompt, fedPTuning } from "../../src/fl/algorithms/peft.ts";
 import { simulate } from "../../src/fl/simulator.ts";
 import type { ClientData, FederatedAlgorithm } from "../../src/fl/types.ts";
 import type { Weighting } from "../../src/fl/sampling.ts";
@@ -125,6 +125,7 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
       ["FedAvg", undefined, () => fedAvg({ local, globalLr: 1.2 })],
       ["FedIT", { kind: "lora", rank: 4 }, () => fedIt({ steps: 2, lr: 0.01 })],
       ["FedPrompt", { kind: "prompt", tokens: 3 }, () => fedPrompt({ steps: 2, lr: 0.3 })],
+      ["FedPTuning", { kind: "prefix", tokens: 3 }, () => fedPTuning({ steps: 2, lr: 0.3 })],
       ["FedZO", undefined, () => fedZo({ steps: 3, lr: 0.02, eps: 1e-3, directions: 2 })],
       [
         "FedKSeed-Pro",
@@ -167,7 +168,7 @@ Deno.test("handing the sampled clients to an algorithm several at a time gives t
         assert.deepEqual(runs[1]!.records, runs[0]!.records);
         assert.deepEqual(runs[1]!.ledger, runs[0]!.ledger);
         // Four of five clients per round, three per call: a batch of 3 and one alone (mean 2.5),
-        // full models, LoRA adapters and soft prompts alike.
+        // full models and every adapter alike.
         assert.ok(runs[0]!.batched.every((n) => n === 1), "one per call: alone");
         const together = (3 * 3 + 1) / 4;
         assert.deepEqual(runs[1]!.batched, [together, together], "three per call: batched");

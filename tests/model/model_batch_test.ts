@@ -244,6 +244,12 @@ Deno.test("a batch of adapters over a frozen base trains each exactly as alone",
         { count: 4, maxTokens: MAX_TOKENS, prompt },
         { steps: 2, nAccum: 3, optimizer: { kind: "sgd", lr: 0.5 } },
       ],
+      [
+        "prefix, Adam (FedPTuning)",
+        { kind: "prefix", ...prompt },
+        { count: 4, maxTokens: MAX_TOKENS, prefix: prompt },
+        { steps: 2, nAccum: 3, optimizer: { kind: "adam", lr: 1e-2 } },
+      ],
     ];
     for (const [label, adapter, batchOptions, options] of cases) {
       await t.step(label, async () => {
@@ -296,7 +302,7 @@ Deno.test("a batch of adapters over a frozen base trains each exactly as alone",
     }
     assert.throws(
       () => ModelBatch.create(gpu, CONFIG, { count: 2, maxTokens: MAX_TOKENS, lora, prompt }),
-      /both a LoRA adapter and a soft prompt/,
+      /with a LoRA adapter and a soft prompt/,
     );
     assert.throws(
       () =>

@@ -153,8 +153,8 @@ export class ClientUpdates {
    * {@linkcode ClientUpdates.train} would give it, with one readback of
    * their norms: trained together as one {@linkcode ModelBatch} (one
    * dispatch per kernel for all, one readback of their losses per step
-   * group) where the model allows — full training, a LoRA adapter or a soft
-   * prompt, an architecture {@linkcode batchRefusal} accepts, vectors in one
+   * group) where the model allows — full training or an adapter (LoRA, soft
+   * prompt, prefix), an architecture {@linkcode batchRefusal} accepts, vectors in one
    * chunk, packing on — and one after another otherwise. Leaves a trained client's parameters
    * in the model.
    */
@@ -232,23 +232,24 @@ export class ClientUpdates {
 
   /**
    * The batch for calls of `clients` clients, or null where the model cannot
-   * batch: full training, or a LoRA adapter or soft prompt over the frozen
-   * model, with its vectors in one chunk each.
+   * batch: full training, or an adapter over the frozen model, with its
+   * vectors in one chunk each.
    */
   #batchFor(clients: number): ModelBatch | null {
     const model = this.#model;
     const adapter = model.adapter?.kind === model.train ? model.adapter : null;
     const lora = adapter?.kind === "lora" ? adapter : null;
     const prompt = adapter?.kind === "prompt" ? adapter : null;
+    const prefix = adapter?.kind === "prefix" ? adapter : null;
     const full = model.train === "full" && !model.adapter;
     if (
-      (!full && !lora && !prompt) || this.trainer.options.pack === false ||
+      (!full && !adapter) || this.trainer.options.pack === false ||
       batchRefusal(model.config, lora?.settings) ||
       model.trainable.params.vector.chunks.length !== 1 || model.params.vector.chunks.length !== 1
     ) {
       return null;
     }
-    const lead = prompt?.length ?? 0;
+    const lead = (prompt ?? prefix)?.length ?? 0;
     const capacity = ModelBatch.capacity(model.gpu, model.config, lead + model.maxTokens);
     const count = Math.min(clients, capacity);
     if (count < 2) return null;
@@ -259,6 +260,7 @@ export class ClientUpdates {
       maxTokens: model.maxTokens,
       ...(lora ? { lora: lora.settings } : {}),
       ...(prompt ? { prompt: { tokens: prompt.length } } : {}),
+      ...(prefix ? { prefix: { tokens: prefix.length } } : {}),
     });
     return this.#batch;
   }

@@ -17,15 +17,25 @@
  * 1, the `nn.Embedding` init of PEFT's prefix encoder) from the
  * `peft/prefix` stream.
  *
+ * A batch of models (src/model/model_batch.ts) runs its prefixes another
+ * way, because attention's key range per query is contiguous within a
+ * pass: each model's rows start with n virtual rows (positions 0 … n − 1,
+ * no loss), whose keys and values are overwritten by that model's prefix
+ * after RoPE, and every query attends from its model's first row. A token
+ * thus sees the same keys and values as with a cache of n rows; the
+ * virtual rows' own gradients are zero, and their key and value gradients
+ * go to the prefix instead of their projections.
+ *
  * @module
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
+import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
-import type { Parameters, TensorShape } from "../layout.ts";
+import { batchStride, batchViews, type Parameters, type TensorShape } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import { adapterVectors, vec4View } from "./_layout.ts";
+import { adapterLayout, adapterVectors, vec4View } from "./_layout.ts";
 
 /** Options of a P-tuning prefix. */
 export interface PrefixOptions {
@@ -50,11 +60,21 @@ export function prefixNames(layer: number): { key: string; value: string } {
   return { key: `prefix.layers.${layer}.key`, value: `prefix.layers.${layer}.value` };
 }
 
+/** The models of a pass over several prefixes (src/model/model_batch.ts). */
+export interface PrefixModels {
+  /** Models in the pass (at most the adapter's `count`). */
+  readonly count: number;
+  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1, its n virtual rows first. */
+  readonly rows: number;
+}
+
 /**
  * A P-tuning prefix on the GPU: its parameters and gradients (own vectors)
  * and, per layer, the keys and values attention reads ([n + rows, Ckv]:
  * the prefix, then the sequence's), kept for the backward pass, plus their
- * gradient scratch.
+ * gradient scratch. With `count` > 1 it holds the prefixes of a batch of
+ * models, `stride` elements apart in one vector (zero until loaded), for
+ * passes whose models' rows start with n virtual rows (see above).
  *
  * @example
  * ```ts
@@ -79,19 +99,28 @@ export class PrefixAdapter {
   readonly params: Parameters;
   /** Their gradients (same layout). */
   readonly grads: Parameters;
+  /** Prefixes held: one, or a batch's. */
+  readonly count: number;
+  /** Elements from one prefix's parameters to the next's (0 with one). */
+  readonly stride: number;
   readonly #gpu: Gpu;
   readonly #Ckv: number;
   readonly #keys: readonly GPUBuffer[];
   readonly #values: readonly GPUBuffer[];
-  readonly #dk: GPUBuffer;
-  readonly #dv: GPUBuffer;
+  readonly #dk: GPUBuffer | null;
+  readonly #dv: GPUBuffer | null;
 
-  /** Allocates and initialises a prefix for passes of up to `rows` tokens. */
-
-  constructor(gpu: Gpu, config: ModelConfig, rows: number, options: PrefixOptions) {
+  /**
+   * Allocates and initialises a prefix for passes of up to `rows` tokens;
+   * or, with `count` > 1, the zero prefixes of a batch of models.
+   */
+  constructor(gpu: Gpu, config: ModelConfig, rows: number, options: PrefixOptions, count = 1) {
     const n = options.tokens;
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Cannot create a prefix of ${n} rows: expected an integer ≥ 1`);
+    }
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`Cannot hold ${count} prefixes: expected an integer ≥ 1`);
     }
     const std = options.std ?? 1;
     if (!(Number.isFinite(std) && std >= 0)) {
@@ -107,6 +136,24 @@ export class PrefixAdapter {
         shapes.push({ name, shape: [n, Ckv], numel: n * Ckv, kind: "embedding", layer: l });
       }
     }
+    this.count = count;
+    if (count > 1) {
+      const layout = adapterLayout(config, shapes, Infinity);
+      this.stride = batchStride(layout);
+      const batched = (label: string): Parameters => {
+        const length = count * this.stride;
+        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
+        return { layout, vector, views: batchViews(vector, layout, count) };
+      };
+      this.params = batched("prefix batch parameters");
+      this.grads = batched("prefix batch gradients");
+      this.#keys = [];
+      this.#values = [];
+      this.#dk = null;
+      this.#dv = null;
+      return;
+    }
+    this.stride = 0;
     const { params, grads } = adapterVectors(gpu, config, shapes, "prefix");
     this.params = params;
     this.grads = grads;
@@ -130,7 +177,15 @@ export class PrefixAdapter {
   destroy(): void {
     this.params.vector.destroy();
     this.grads.vector.destroy();
-    for (const buffer of [...this.#keys, ...this.#values, this.#dk, this.#dv]) buffer.destroy();
+    for (const buffer of [...this.#keys, ...this.#values, this.#dk, this.#dv]) buffer?.destroy();
+  }
+
+  /** The one-model scratch, refused when the adapter holds a batch's prefixes. */
+  #alone(): { dk: GPUBuffer; dv: GPUBuffer } {
+    if (!this.#dk || !this.#dv) {
+      throw new TypeError(`Cannot run a pass of one model on ${this.count} prefixes`);
+    }
+    return { dk: this.#dk, dv: this.#dv };
   }
 
   #tensor(name: string): { buffer: GPUBuffer; offset: number } {
@@ -143,6 +198,7 @@ export class PrefixAdapter {
    * (k already rotated). Returns the two buffers.
    */
   assemble(layer: number, k: GPUBuffer, v: GPUBuffer, T: number): { k: GPUBuffer; v: GPUBuffer } {
+    this.#alone();
     const gpu = this.#gpu;
     const names = prefixNames(layer);
     const head = this.length * this.#Ckv * 4;
@@ -161,12 +217,13 @@ export class PrefixAdapter {
 
   /** Layer `layer`'s keys and values [n + T, Ckv] as last assembled. */
   keysAndValues(layer: number): { k: GPUBuffer; v: GPUBuffer } {
+    this.#alone();
     return { k: this.#keys[layer]!, v: this.#values[layer]! };
   }
 
   /** The gradient scratch attention's backward pass writes: dk, dv [n + T, Ckv]. */
   get scratch(): { dk: GPUBuffer; dv: GPUBuffer } {
-    return { dk: this.#dk, dv: this.#dv };
+    return this.#alone();
   }
 
   /**
@@ -180,17 +237,77 @@ export class PrefixAdapter {
     T: number,
     train: boolean,
   ): Promise<void> {
+    const { dk, dv } = this.#alone();
     const gpu = this.#gpu;
     const names = prefixNames(layer);
     const n = this.length * this.#Ckv;
     if (train) {
-      for (const [name, source] of [[names.key, this.#dk], [names.value, this.#dv]] as const) {
+      for (const [name, source] of [[names.key, dk], [names.value, dv]] as const) {
         const x: Binding = { buffer: source, offset: 0, size: Math.ceil(n / 4) * 16 };
         await residualAccumulate(gpu, { y: vec4View(this.grads, name), x }, { n });
       }
     }
-    gpu.copy(this.#dk, n * 4, out.dk, 0, T * this.#Ckv * 4);
-    gpu.copy(this.#dv, n * 4, out.dv, 0, T * this.#Ckv * 4);
+    gpu.copy(dk, n * 4, out.dk, 0, T * this.#Ckv * 4);
+    gpu.copy(dv, n * 4, out.dv, 0, T * this.#Ckv * 4);
+  }
+
+  /** Checks a pass of several models against the prefixes held. */
+  #check(models: PrefixModels): void {
+    if (models.count > this.count) {
+      throw new RangeError(`Cannot run ${models.count} models on ${this.count} prefixes`);
+    }
+  }
+
+  /**
+   * Records, for a pass of several models, the copy of model b's layer
+   * `layer` prefix over the keys and values `k`, `v` [rows, Ckv] of its n
+   * virtual rows (after RoPE: prefix keys are never rotated).
+   */
+  overwriteRows(layer: number, k: GPUBuffer, v: GPUBuffer, models: PrefixModels): void {
+    this.#check(models);
+    const names = prefixNames(layer);
+    const bytes = this.length * this.#Ckv * 4;
+    for (const [name, target] of [[names.key, k], [names.value, v]] as const) {
+      const prefix = this.#tensor(name);
+      for (let b = 0; b < models.count; b++) {
+        const from = prefix.offset + b * this.stride * 4;
+        this.#gpu.copy(prefix.buffer, from, target, b * models.rows * this.#Ckv * 4, bytes);
+      }
+    }
+  }
+
+  /**
+   * After attention's backward pass of several models filled `dk`, `dv`
+   * [rows, Ckv]: with `train`, adds each model's virtual rows into its
+   * prefix's layer `layer` gradients; then zeroes those rows, so nothing
+   * flows into the virtual rows' projections.
+   */
+  async backwardRows(
+    layer: number,
+    dk: GPUBuffer,
+    dv: GPUBuffer,
+    models: PrefixModels,
+    train: boolean,
+  ): Promise<void> {
+    this.#check(models);
+    const names = prefixNames(layer);
+    const n = this.length * this.#Ckv;
+    const size = Math.ceil(n / 4) * 16;
+    for (const [name, source] of [[names.key, dk], [names.value, dv]] as const) {
+      const grad = vec4View(this.grads, name);
+      for (let b = 0; b < models.count; b++) {
+        const offset = b * models.rows * this.#Ckv * 4;
+        if (train) {
+          const y: Binding = {
+            ...grad,
+            offset: grad.offset + b * this.stride * 4,
+            size: Math.min(size, grad.size),
+          };
+          await residualAccumulate(this.#gpu, { y, x: { buffer: source, offset, size } }, { n });
+        }
+        this.#gpu.clear(source, offset, n * 4);
+      }
+    }
   }
 
   /**
@@ -198,6 +315,7 @@ export class PrefixAdapter {
    * cache (generation), so the sequence's keys follow at row n.
    */
   writeCache(cache: { readonly k: readonly GPUBuffer[]; readonly v: readonly GPUBuffer[] }): void {
+    this.#alone();
     const bytes = this.length * this.#Ckv * 4;
     for (let l = 0; l < cache.k.length; l++) {
       const names = prefixNames(l);
