@@ -43,6 +43,6 @@ export const table2 = accuracyTable({
     "The paper copies every row but Ferret's from FedKSeed (Appx. C.1); the FedAvg and PEFT settings on NI/Dolly are not reported, so at paper scale this toolkit uses its own (experiments/_settings.ts).",
     "The text claims Ferret outperforms all others on NI 'for different model sizes': false as printed for LLaMA-3B, where FedAvg's 32.11 > 30.03 (paper.md §8 item 5).",
     "Appx. C.1 says 'other baselines in Tab. 1' but means this table (paper.md §8 item 11); FedMeZO is listed as a baseline but never reported (item 12).",
-    "Paper scale: NI 12 rounds for Ferret and 40 for the baselines, Dolly 20 and 60 (FedKSeed's), 5% of clients per round; default scale: 10 rounds for every method, 12 of the 48 NI-like clients and 4 of the 20 Dolly-like per round. [as printed, contradictory] FedAvg's 40/60 rounds follow §5.1 ('all baselines use 40 (NI) / 60 (Dolly), following FedKSeed'), while Appx. C.2 and Fig. 1 give FedAvg R = 12 on NI, like Ferret; this toolkit runs §5.1's 40/60.",
+    "Paper scale: NI 12 rounds for Ferret and 40 for the baselines, Dolly 20 and 60 (FedKSeed's), 5% of clients per round; default scale: 10 rounds for every method, 12 of the 48 NI-like clients and 10 of the 20 Dolly-like per round (the official code's 36 and 10). [as printed, contradictory] FedAvg's 40/60 rounds follow §5.1 ('all baselines use 40 (NI) / 60 (Dolly), following FedKSeed'), while Appx. C.2 and Fig. 1 give FedAvg R = 12 on NI, like Ferret; this toolkit runs §5.1's 40/60.",
   ],
 });

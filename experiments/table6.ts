@@ -38,8 +38,8 @@ export const table6 = defineTable<Params>({
     "Ours is the engine's own accounting of its storage buffers (Gpu.peakBytes), measured from " +
     "before the model is created; the paper's is the device's peak (fp16 weights, PyTorch allocator).",
     "Each figure is one round of Table 2's NI run with the clients trained one at a time, as a " +
-    "client of the paper trains: elsewhere the simulator trains FedAvg's and Ferret's sampled " +
-    "clients as one batch of models, which is faster and holds every client's model at once. " +
+    "client of the paper trains: elsewhere the simulator trains a round's sampled clients as " +
+    "one batch of models, which is faster and holds every client's model at once. " +
     "One round reaches a run's peak (every round allocates alike and the final evaluation " +
     "follows it) up to a few bytes of scratch buffers that grow as needed.",
     "Below paper scale the models are the stand-ins of the two LLMs (experiments/_models.ts).",
