@@ -11,9 +11,11 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { defaultChunkElements } from "../../gpu/vector.ts";
+import { defaultChunkElements, GpuVector } from "../../gpu/vector.ts";
 import type { ModelConfig } from "../config.ts";
 import {
+  batchStride,
+  batchViews,
   layoutVector,
   packTensors,
   type ParameterLayout,
@@ -48,6 +50,32 @@ export function adapterVectors(
   return {
     params: layoutVector(gpu, layout, `${label} parameters`),
     grads: layoutVector(gpu, layout, `${label} gradients`),
+  };
+}
+
+/**
+ * The adapters of `count` models in one vector each (parameters and
+ * gradients, zero), model b's {@linkcode batchStride} elements past model
+ * 0's, with views reaching every model's tensor (src/model/model_batch.ts).
+ */
+export function batchAdapterVectors(
+  gpu: Gpu,
+  config: ModelConfig,
+  shapes: readonly TensorShape[],
+  count: number,
+  label: string,
+): { params: Parameters; grads: Parameters; stride: number } {
+  const layout = adapterLayout(config, shapes, Infinity);
+  const stride = batchStride(layout);
+  const length = count * stride;
+  const batched = (name: string): Parameters => {
+    const vector = GpuVector.create(gpu, length, { chunkElements: length, label: name });
+    return { layout, vector, views: batchViews(vector, layout, count) };
+  };
+  return {
+    params: batched(`${label} batch parameters`),
+    grads: batched(`${label} batch gradients`),
+    stride,
   };
 }
 

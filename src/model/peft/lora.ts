@@ -18,18 +18,11 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
-import {
-  batchStride,
-  batchViews,
-  type ParameterLayout,
-  type Parameters,
-  type TensorShape,
-} from "../layout.ts";
+import type { ParameterLayout, Parameters, TensorShape } from "../layout.ts";
 import { matmul, type MatmulShape } from "../ops/matmul.ts";
-import { adapterLayout, adapterVectors, view } from "./_layout.ts";
+import { adapterLayout, adapterVectors, batchAdapterVectors, view } from "./_layout.ts";
 
 /** The attention projections LoRA can adapt. */
 export type LoraTarget = "q" | "k" | "v" | "o";
@@ -270,15 +263,10 @@ export class LoraAdapter {
         initLora(params.layout, new RandomStream(this.settings.seed, "peft/lora")),
       );
     } else {
-      const layout = adapterLayout(config, shapes, Infinity);
-      this.stride = batchStride(layout);
-      const batched = (label: string): Parameters => {
-        const length = count * this.stride;
-        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
-        return { layout, vector, views: batchViews(vector, layout, count) };
-      };
-      this.params = batched("lora batch parameters");
-      this.grads = batched("lora batch gradients");
+      const batch = batchAdapterVectors(gpu, config, shapes, count, "lora");
+      this.params = batch.params;
+      this.grads = batch.grads;
+      this.stride = batch.stride;
     }
     const r = this.settings.rank;
     const saved = new Map<string, GPUBuffer>();

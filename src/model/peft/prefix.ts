@@ -30,12 +30,11 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
-import { batchStride, batchViews, type Parameters, type TensorShape } from "../layout.ts";
+import type { Parameters, TensorShape } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import { adapterLayout, adapterVectors, vec4View } from "./_layout.ts";
+import { adapterVectors, batchAdapterVectors, vec4View } from "./_layout.ts";
 
 /** Options of a P-tuning prefix. */
 export interface PrefixOptions {
@@ -138,15 +137,10 @@ export class PrefixAdapter {
     }
     this.count = count;
     if (count > 1) {
-      const layout = adapterLayout(config, shapes, Infinity);
-      this.stride = batchStride(layout);
-      const batched = (label: string): Parameters => {
-        const length = count * this.stride;
-        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
-        return { layout, vector, views: batchViews(vector, layout, count) };
-      };
-      this.params = batched("prefix batch parameters");
-      this.grads = batched("prefix batch gradients");
+      const batch = batchAdapterVectors(gpu, config, shapes, count, "prefix");
+      this.params = batch.params;
+      this.grads = batch.grads;
+      this.stride = batch.stride;
       this.#keys = [];
       this.#values = [];
       this.#dk = null;

@@ -15,12 +15,11 @@
  */
 
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
-import { GpuVector } from "../../gpu/vector.ts";
 import { RandomStream } from "../../random/stream.ts";
 import type { ModelConfig } from "../config.ts";
-import { batchStride, batchViews, type Parameters, type TensorView } from "../layout.ts";
+import type { Parameters, TensorView } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import { adapterLayout, adapterVectors, vec4View } from "./_layout.ts";
+import { adapterVectors, batchAdapterVectors, vec4View } from "./_layout.ts";
 
 /**
  * The PEFT name of the soft prompt tensor.
@@ -122,15 +121,10 @@ export class PromptAdapter {
       { name: PROMPT_NAME, shape: [n, C], numel: n * C, kind: "embedding", layer: null } as const,
     ];
     if (count > 1) {
-      const layout = adapterLayout(config, shapes, Infinity);
-      this.stride = batchStride(layout);
-      const batched = (label: string): Parameters => {
-        const length = count * this.stride;
-        const vector = GpuVector.create(gpu, length, { chunkElements: length, label });
-        return { layout, vector, views: batchViews(vector, layout, count) };
-      };
-      this.params = batched("prompt batch parameters");
-      this.grads = batched("prompt batch gradients");
+      const batch = batchAdapterVectors(gpu, config, shapes, count, "prompt");
+      this.params = batch.params;
+      this.grads = batch.grads;
+      this.stride = batch.stride;
       return;
     }
     this.stride = 0;
