@@ -57,12 +57,12 @@ function blockRows(T: number): number {
 export interface ModelBatchOptions {
   /** Models B (at most {@linkcode ModelBatch.capacity}). */
   readonly count: number;
-  /** Longest row a model's pass takes (its packed sequences; a soft prompt's rows not counted). */
+  /** Longest row a model's pass takes (its packed sequences; a soft prompt's or prefix's rows not counted). */
   readonly maxTokens: number;
   /**
    * A LoRA adapter of these settings per model: the adapters train and the
    * models' parameters (the base, {@linkcode ModelBatch.loadBase}) stay
-   * frozen. Absent (and no `prompt`): the full models train.
+   * frozen. Absent (and no other adapter): the full models train.
    */
   readonly lora?: LoraOptions;
   /**
@@ -207,7 +207,7 @@ export class ModelBatch {
 
   /**
    * How many models of `config` taking rows of `maxTokens` (a soft prompt's
-   * included) fit `gpu`'s bindings (parameters of all models in one, logits
+   * or prefix's rows included) fit `gpu`'s bindings (parameters of all models in one, logits
    * of all rows in one); 0 when the architecture cannot be batched
    * ({@linkcode batchRefusal}).
    */
@@ -233,9 +233,10 @@ export class ModelBatch {
       throw new TypeError(`Cannot batch models with ${adapters.join(" and ")}`);
     }
     const { count, maxTokens } = options;
-    const lead = (options.prompt ?? options.prefix)?.tokens ?? 0;
+    const leading = options.prompt ?? options.prefix;
+    const lead = leading?.tokens ?? 0;
     const what = options.prompt ? "soft prompt" : "prefix";
-    if (!Number.isInteger(lead) || lead < 0) {
+    if (leading && !(Number.isInteger(lead) && lead >= 1)) {
       throw new RangeError(`Cannot batch a ${what} of ${lead} tokens: expected an integer ≥ 1`);
     }
     const most = config.maxPositions - lead;

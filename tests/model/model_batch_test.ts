@@ -313,6 +313,10 @@ Deno.test("a batch of adapters over a frozen base trains each exactly as alone",
         }),
       /the soft prompt takes 3 of/,
     );
+    assert.throws(
+      () => ModelBatch.create(gpu, CONFIG, { count: 2, maxTokens: 8, prefix: { tokens: 0 } }),
+      /Cannot batch a prefix of 0 tokens/,
+    );
   } finally {
     gpu.destroy();
   }
