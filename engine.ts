@@ -178,7 +178,12 @@ export {
 export { type ModelRows } from "./src/model/ops/_common.ts";
 
 // PEFT adapters: LoRA, soft prompts, P-tuning prefixes (src/model/peft).
-export { type Adapter, TRAIN_MODES, type TrainMode } from "./src/model/peft/adapter.ts";
+export {
+  type Adapter,
+  type AdapterModels,
+  TRAIN_MODES,
+  type TrainMode,
+} from "./src/model/peft/adapter.ts";
 export {
   initLora,
   LORA_TARGETS,
@@ -191,18 +196,8 @@ export {
   type LoraTarget,
   loraTensorShapes,
 } from "./src/model/peft/lora.ts";
-export {
-  PROMPT_NAME,
-  PromptAdapter,
-  type PromptModels,
-  type PromptOptions,
-} from "./src/model/peft/prompt.ts";
-export {
-  PrefixAdapter,
-  type PrefixModels,
-  prefixNames,
-  type PrefixOptions,
-} from "./src/model/peft/prefix.ts";
+export { PROMPT_NAME, PromptAdapter, type PromptOptions } from "./src/model/peft/prompt.ts";
+export { PrefixAdapter, prefixNames, type PrefixOptions } from "./src/model/peft/prefix.ts";
 
 // Model internals: configuration, parameter layout, passes, activations, safetensors, checkpoints (src/model).
 export {

@@ -13,6 +13,8 @@
 import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import { defaultChunkElements, GpuVector } from "../../gpu/vector.ts";
 import type { ModelConfig } from "../config.ts";
+import { residualAccumulate } from "../ops/residual.ts";
+import type { AdapterModels } from "./adapter.ts";
 import {
   batchStride,
   batchViews,
@@ -21,6 +23,7 @@ import {
   type ParameterLayout,
   type Parameters,
   type TensorShape,
+  type TensorView,
 } from "../layout.ts";
 
 /**
@@ -79,11 +82,65 @@ export function batchAdapterVectors(
   };
 }
 
-/** The binding of tensor `name` of `tensors` (TypeError naming it when absent). */
-export function view(tensors: Parameters, name: string): Binding {
+/**
+ * Records, for models b = 0 … `models.count` − 1, the copy of model b's
+ * tensor `name` (b·`stride` elements past model 0's in `tensors`) into the
+ * first rows of its rows in `target` [count·rows, width].
+ */
+export function copyToModelRows(
+  gpu: Gpu,
+  tensors: Parameters,
+  name: string,
+  stride: number,
+  target: GPUBuffer,
+  models: AdapterModels,
+  width: number,
+): void {
+  const { binding, numel } = tensorView(tensors, name);
+  for (let b = 0; b < models.count; b++) {
+    const from = binding.offset + b * stride * 4;
+    gpu.copy(binding.buffer, from, target, b * models.rows * width * 4, numel * 4);
+  }
+}
+
+/**
+ * Records, for models b = 0 … `models.count` − 1, `tensor_b += ` the first
+ * rows of model b's rows in `source` [count·rows, width]: the reverse of
+ * {@linkcode copyToModelRows}, for gradients.
+ */
+export async function accumulateModelRows(
+  gpu: Gpu,
+  tensors: Parameters,
+  name: string,
+  stride: number,
+  source: GPUBuffer,
+  models: AdapterModels,
+  width: number,
+): Promise<void> {
+  const grad = vec4View(tensors, name);
+  const n = tensorView(tensors, name).numel;
+  const size = Math.ceil(n / 4) * 16;
+  for (let b = 0; b < models.count; b++) {
+    const x: Binding = { buffer: source, offset: b * models.rows * width * 4, size };
+    const y: Binding = {
+      buffer: grad.buffer,
+      offset: grad.offset + b * stride * 4,
+      size: Math.min(size, grad.size),
+    };
+    await residualAccumulate(gpu, { y, x }, { n });
+  }
+}
+
+/** Tensor `name` of `tensors` (TypeError naming it when absent). */
+function tensorView(tensors: Parameters, name: string): TensorView {
   const found = tensors.views.get(name);
   if (!found) throw new TypeError(`Cannot find adapter tensor "${name}"`);
-  return found.binding;
+  return found;
+}
+
+/** The binding of tensor `name` of `tensors` (TypeError naming it when absent). */
+export function view(tensors: Parameters, name: string): Binding {
+  return tensorView(tensors, name).binding;
 }
 
 /**
@@ -96,8 +153,6 @@ export function vec4View(
   tensors: Parameters,
   name: string,
 ): { buffer: GPUBuffer; offset: number; size: number } {
-  const found = tensors.views.get(name);
-  if (!found) throw new TypeError(`Cannot find adapter tensor "${name}"`);
-  const { buffer, offset, size } = found.binding;
+  const { buffer, offset, size } = tensorView(tensors, name).binding;
   return { buffer, offset, size: Math.min(Math.ceil(size / 16) * 16, buffer.size - offset) };
 }

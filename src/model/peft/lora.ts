@@ -22,6 +22,7 @@ import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
 import type { ParameterLayout, Parameters, TensorShape } from "../layout.ts";
 import { matmul, type MatmulShape } from "../ops/matmul.ts";
+import type { AdapterModels } from "./adapter.ts";
 import { adapterLayout, adapterVectors, batchAdapterVectors, view } from "./_layout.ts";
 
 /** The attention projections LoRA can adapt. */
@@ -173,13 +174,8 @@ export interface LoraProjection {
   readonly y: Binding;
 }
 
-/** The models of a pass over several adapters (src/model/model_batch.ts). */
-export interface LoraModels {
-  /** Models in the pass (at most the adapter's `count`). */
-  readonly count: number;
-  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1. */
-  readonly rows: number;
-}
+/** The models of a pass over several LoRA adapters ({@linkcode AdapterModels}). */
+export type LoraModels = AdapterModels;
 
 /**
  * A LoRA adapter on the GPU: its parameters and gradients (own vectors and

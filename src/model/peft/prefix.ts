@@ -34,7 +34,14 @@ import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
 import type { Parameters, TensorShape } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import { adapterVectors, batchAdapterVectors, vec4View } from "./_layout.ts";
+import type { AdapterModels } from "./adapter.ts";
+import {
+  accumulateModelRows,
+  adapterVectors,
+  batchAdapterVectors,
+  copyToModelRows,
+  vec4View,
+} from "./_layout.ts";
 
 /** Options of a P-tuning prefix. */
 export interface PrefixOptions {
@@ -57,14 +64,6 @@ export interface PrefixOptions {
  */
 export function prefixNames(layer: number): { key: string; value: string } {
   return { key: `prefix.layers.${layer}.key`, value: `prefix.layers.${layer}.value` };
-}
-
-/** The models of a pass over several prefixes (src/model/model_batch.ts). */
-export interface PrefixModels {
-  /** Models in the pass (at most the adapter's `count`). */
-  readonly count: number;
-  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1, its n virtual rows first. */
-  readonly rows: number;
 }
 
 /**
@@ -246,7 +245,7 @@ export class PrefixAdapter {
   }
 
   /** Checks a pass of several models against the prefixes held. */
-  #check(models: PrefixModels): void {
+  #check(models: AdapterModels): void {
     if (models.count > this.count) {
       throw new RangeError(`Cannot run ${models.count} models on ${this.count} prefixes`);
     }
@@ -257,16 +256,11 @@ export class PrefixAdapter {
    * `layer` prefix over the keys and values `k`, `v` [rows, Ckv] of its n
    * virtual rows (after RoPE: prefix keys are never rotated).
    */
-  overwriteRows(layer: number, k: GPUBuffer, v: GPUBuffer, models: PrefixModels): void {
+  overwriteRows(layer: number, k: GPUBuffer, v: GPUBuffer, models: AdapterModels): void {
     this.#check(models);
     const names = prefixNames(layer);
-    const bytes = this.length * this.#Ckv * 4;
     for (const [name, target] of [[names.key, k], [names.value, v]] as const) {
-      const prefix = this.#tensor(name);
-      for (let b = 0; b < models.count; b++) {
-        const from = prefix.offset + b * this.stride * 4;
-        this.#gpu.copy(prefix.buffer, from, target, b * models.rows * this.#Ckv * 4, bytes);
-      }
+      copyToModelRows(this.#gpu, this.params, name, this.stride, target, models, this.#Ckv);
     }
   }
 
@@ -280,26 +274,26 @@ export class PrefixAdapter {
     layer: number,
     dk: GPUBuffer,
     dv: GPUBuffer,
-    models: PrefixModels,
+    models: AdapterModels,
     train: boolean,
   ): Promise<void> {
     this.#check(models);
     const names = prefixNames(layer);
-    const n = this.length * this.#Ckv;
-    const size = Math.ceil(n / 4) * 16;
+    const rowBytes = models.rows * this.#Ckv * 4;
     for (const [name, source] of [[names.key, dk], [names.value, dv]] as const) {
-      const grad = vec4View(this.grads, name);
+      if (train) {
+        await accumulateModelRows(
+          this.#gpu,
+          this.grads,
+          name,
+          this.stride,
+          source,
+          models,
+          this.#Ckv,
+        );
+      }
       for (let b = 0; b < models.count; b++) {
-        const offset = b * models.rows * this.#Ckv * 4;
-        if (train) {
-          const y: Binding = {
-            ...grad,
-            offset: grad.offset + b * this.stride * 4,
-            size: Math.min(size, grad.size),
-          };
-          await residualAccumulate(this.#gpu, { y, x: { buffer: source, offset, size } }, { n });
-        }
-        this.#gpu.clear(source, offset, n * 4);
+        this.#gpu.clear(source, b * rowBytes, this.length * this.#Ckv * 4);
       }
     }
   }

@@ -14,12 +14,17 @@
  * @module
  */
 
-import type { Binding, Gpu } from "../../gpu/gpu.ts";
+import type { Gpu } from "../../gpu/gpu.ts";
 import { RandomStream } from "../../random/stream.ts";
 import type { ModelConfig } from "../config.ts";
 import type { Parameters, TensorView } from "../layout.ts";
-import { residualAccumulate } from "../ops/residual.ts";
-import { adapterVectors, batchAdapterVectors, vec4View } from "./_layout.ts";
+import type { AdapterModels } from "./adapter.ts";
+import {
+  accumulateModelRows,
+  adapterVectors,
+  batchAdapterVectors,
+  copyToModelRows,
+} from "./_layout.ts";
 
 /**
  * The PEFT name of the soft prompt tensor.
@@ -45,14 +50,6 @@ export interface PromptOptions {
   std?: number;
   /** Seed of the `peft/prompt` stream (default 0). */
   seed?: number;
-}
-
-/** The models of a pass over several soft prompts (src/model/model_batch.ts). */
-export interface PromptModels {
-  /** Models in the pass (at most the adapter's `count`). */
-  readonly count: number;
-  /** Rows of each: model b owns rows b·rows … b·rows + rows − 1, its prompt first. */
-  readonly rows: number;
 }
 
 /**
@@ -175,7 +172,7 @@ export class PromptAdapter {
   }
 
   /** The models a pass reaches: model 0 alone, or `models` (checked against the prompts held). */
-  #models(models: PromptModels | undefined): PromptModels {
+  #models(models: AdapterModels | undefined): AdapterModels {
     if (!models) {
       if (this.count > 1) {
         throw new TypeError(`Cannot run a pass of one model on ${this.count} soft prompts`);
@@ -193,19 +190,9 @@ export class PromptAdapter {
    * embeddings `x` [rows, C]; with `models`, model b's prompt into the
    * first n of its rows.
    */
-  forward(x: GPUBuffer, models?: PromptModels): void {
-    const { count, rows } = this.#models(models);
-    const source = this.params.views.get(PROMPT_NAME)!.binding;
-    const bytes = this.length * this.#C * 4;
-    for (let b = 0; b < count; b++) {
-      this.#gpu.copy(
-        source.buffer,
-        source.offset + b * this.stride * 4,
-        x,
-        b * rows * this.#C * 4,
-        bytes,
-      );
-    }
+  forward(x: GPUBuffer, models?: AdapterModels): void {
+    const reach = this.#models(models);
+    copyToModelRows(this.#gpu, this.params, PROMPT_NAME, this.stride, x, reach, this.#C);
   }
 
   /**
@@ -213,19 +200,8 @@ export class PromptAdapter {
    * embeddings; with `models`, model b's prompt gradient from the first n
    * of its rows.
    */
-  async backward(dx: GPUBuffer, models?: PromptModels): Promise<void> {
-    const { count, rows } = this.#models(models);
-    const n = this.length * this.#C;
-    const size = Math.ceil(n / 4) * 16;
-    const grad = vec4View(this.grads, PROMPT_NAME);
-    for (let b = 0; b < count; b++) {
-      const x: Binding = { buffer: dx, offset: b * rows * this.#C * 4, size };
-      const y: Binding = {
-        ...grad,
-        offset: grad.offset + b * this.stride * 4,
-        size: Math.min(size, grad.size),
-      };
-      await residualAccumulate(this.#gpu, { y, x }, { n });
-    }
+  backward(dx: GPUBuffer, models?: AdapterModels): Promise<void> {
+    const reach = this.#models(models);
+    return accumulateModelRows(this.#gpu, this.grads, PROMPT_NAME, this.stride, dx, reach, this.#C);
   }
 }
