@@ -330,6 +330,8 @@ export async function runExperiment(
     }
     return !shard || await shardOf(name, shard.count) === shard.index;
   };
+  // Cells made beside other jobs record their number (absent: made alone).
+  const besideOthers = jobs > 1 ? { jobs } : {};
   // Timed artifacts made beside other jobs carry a note `<name>.jobs` with their number.
   const jobsNote = (name: string) => `${name}.jobs`;
   const madeBesideOthers = async (name: string) => {
@@ -447,14 +449,8 @@ export async function runExperiment(
       }
       assertResult(cell, result);
       const seconds = (performance.now() - t0) / 1000;
-      await cache.set({ key: cell.key, result, seconds, ...(jobs > 1 ? { jobs } : {}) });
-      outcomes.push({
-        ...cellIdentity(cell),
-        result,
-        seconds,
-        cached: false,
-        ...(jobs > 1 ? { jobs } : {}),
-      });
+      await cache.set({ key: cell.key, result, seconds, ...besideOthers });
+      outcomes.push({ ...cellIdentity(cell), result, seconds, cached: false, ...besideOthers });
     }
   } finally {
     if (gpu && !options.gpu) (gpu as Gpu).destroy();
