@@ -14,7 +14,6 @@ import type { Binding, Gpu } from "../../gpu/gpu.ts";
 import { defaultChunkElements, GpuVector } from "../../gpu/vector.ts";
 import type { ModelConfig } from "../config.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import type { AdapterModels } from "./adapter.ts";
 import {
   batchStride,
   batchViews,
@@ -25,6 +24,17 @@ import {
   type TensorShape,
   type TensorView,
 } from "../layout.ts";
+
+/**
+ * The models of a pass over several adapters (src/model/model_batch.ts):
+ * model b owns rows b·rows … b·rows + rows − 1 and its own adapter.
+ */
+export interface AdapterModels {
+  /** Models in the pass (at most the adapter's `count`). */
+  readonly count: number;
+  /** Rows of each model (a soft prompt's or prefix's first). */
+  readonly rows: number;
+}
 
 /**
  * Packs `shapes` in the given order for a vector chunked by `chunkElements`

@@ -15,16 +15,7 @@ import { LoraAdapter, type LoraOptions } from "./lora.ts";
 import { PrefixAdapter, type PrefixOptions } from "./prefix.ts";
 import { PromptAdapter, type PromptOptions } from "./prompt.ts";
 
-/**
- * The models of a pass over several adapters (src/model/model_batch.ts):
- * model b owns rows b·rows … b·rows + rows − 1 and its own adapter.
- */
-export interface AdapterModels {
-  /** Models in the pass (at most the adapter's `count`). */
-  readonly count: number;
-  /** Rows of each model (a soft prompt's or prefix's first). */
-  readonly rows: number;
-}
+export type { AdapterModels } from "./_layout.ts";
 
 /** An adapter attached to a model. */
 export type Adapter = LoraAdapter | PromptAdapter | PrefixAdapter;

@@ -22,8 +22,13 @@ import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
 import type { ParameterLayout, Parameters, TensorShape } from "../layout.ts";
 import { matmul, type MatmulShape } from "../ops/matmul.ts";
-import type { AdapterModels } from "./adapter.ts";
-import { adapterLayout, adapterVectors, batchAdapterVectors, view } from "./_layout.ts";
+import {
+  adapterLayout,
+  type AdapterModels,
+  adapterVectors,
+  batchAdapterVectors,
+  view,
+} from "./_layout.ts";
 
 /** The attention projections LoRA can adapt. */
 export type LoraTarget = "q" | "k" | "v" | "o";

@@ -34,9 +34,9 @@ import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
 import type { Parameters, TensorShape } from "../layout.ts";
 import { residualAccumulate } from "../ops/residual.ts";
-import type { AdapterModels } from "./adapter.ts";
 import {
   accumulateModelRows,
+  type AdapterModels,
   adapterVectors,
   batchAdapterVectors,
   copyToModelRows,

@@ -18,9 +18,9 @@ import type { Gpu } from "../../gpu/gpu.ts";
 import { RandomStream } from "../../random/stream.ts";
 import type { ModelConfig } from "../config.ts";
 import type { Parameters, TensorView } from "../layout.ts";
-import type { AdapterModels } from "./adapter.ts";
 import {
   accumulateModelRows,
+  type AdapterModels,
   adapterVectors,
   batchAdapterVectors,
   copyToModelRows,
