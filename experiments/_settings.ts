@@ -255,6 +255,32 @@ export const FEDERATED_SEEDS: Readonly<Record<Scale, readonly number[]>> = {
 };
 
 /**
+ * The seeds of a column that runs at least `count` seeds at `scale`: `seeds`
+ * followed by the integers after the last, when `seeds` are the scale's own
+ * ({@linkcode FEDERATED_SEEDS}); seeds a caller chose (`--seeds`) are taken
+ * as given. Every row of the column runs the same seeds, so its comparisons
+ * stay paired.
+ *
+ * @example
+ * ```ts
+ * import { columnSeeds } from "./_settings.ts";
+ * console.log(columnSeeds([0, 1, 2, 3, 4], "default", 7)); // [0, 1, 2, 3, 4, 5, 6]
+ * console.log(columnSeeds([3], "default", 7)); // [3]
+ * ```
+ */
+export function columnSeeds(
+  seeds: readonly number[],
+  scale: Scale,
+  count = 0,
+): readonly number[] {
+  const own = FEDERATED_SEEDS[scale];
+  const isOwn = seeds.length === own.length && seeds.every((seed, i) => seed === own[i]);
+  if (!isOwn || seeds.length >= count) return seeds;
+  const last = Math.max(...seeds);
+  return [...seeds, ...Array.from({ length: count - seeds.length }, (_, i) => last + 1 + i)];
+}
+
+/**
  * The three scale presets of a federated experiment: `params(scale)` with
  * {@linkcode FEDERATED_SEEDS}.
  *

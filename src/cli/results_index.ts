@@ -8,7 +8,7 @@
  */
 
 import { EXPERIMENTS } from "../../experiments/mod.ts";
-import { firstSentence } from "../experiment/format.ts";
+import { firstSentence, seedsText } from "../experiment/format.ts";
 
 /** What the index reads from a manifest. */
 interface ManifestSummary {
@@ -18,6 +18,7 @@ interface ManifestSummary {
   readonly scale: string;
   readonly seeds: readonly number[];
   readonly cells: readonly {
+    readonly seed: number;
     readonly seconds: number;
     readonly cached: boolean;
     readonly jobs?: number;
@@ -75,7 +76,8 @@ export async function resultsIndex(dir: string): Promise<string> {
     lines.push(
       `| [${manifest.title}](${manifest.id}.md) | ${firstSentence(manifest.caption, 100)} | ` +
         `${manifest.checks.length === 0 ? "—" : `${held}/${manifest.checks.length}`} | ` +
-        `${manifest.scale} (${manifest.seeds.join(", ")}) | ${duration(compute)} |`,
+        `${manifest.scale} (${seedsText(manifest.seeds, manifest.cells.map((c) => c.seed))}) | ` +
+        `${duration(compute)} |`,
     );
   }
   return lines.join("\n") + "\n";

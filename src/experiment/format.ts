@@ -70,3 +70,24 @@ export function firstSentence(text: string, max: number): string {
   const sentence = text.slice(0, end);
   return sentence.length > max ? `${sentence.slice(0, max - 1).trimEnd()}…` : sentence;
 }
+
+/**
+ * The seeds a run names, followed by those only some of its cells ran (a
+ * table column that needs more seeds than the scale's, as its notes say).
+ *
+ * @example
+ * ```ts
+ * import { seedsText } from "./format.ts";
+ * console.log(seedsText([0, 1, 2], [0, 1, 2, 3, 4, 5])); // "0, 1, 2; 3–5 in some columns"
+ * console.log(seedsText([0, 1], [1, 0])); // "0, 1"
+ * ```
+ */
+export function seedsText(seeds: readonly number[], cellSeeds: Iterable<number>): string {
+  const named = new Set(seeds);
+  const extra = [...new Set(cellSeeds)].filter((seed) => !named.has(seed)).sort((a, b) => a - b);
+  if (extra.length === 0) return seeds.join(", ");
+  const contiguous = extra.length > 2 && extra.at(-1)! - extra[0]! === extra.length - 1;
+  return `${seeds.join(", ")}; ${
+    contiguous ? `${extra[0]}–${extra.at(-1)}` : extra.join(", ")
+  } in some columns`;
+}

@@ -10,7 +10,7 @@
  */
 
 import type { Check, Column, Point, TableData, TableSpec } from "./define.ts";
-import { formatNumber, formatPaper, formatStat } from "./format.ts";
+import { formatNumber, formatPaper, formatStat, seedsText } from "./format.ts";
 import type { ExperimentRun } from "./runner.ts";
 import { ranking } from "./stats.ts";
 
@@ -22,7 +22,7 @@ function header(run: ExperimentRun): string[] {
   const e = run.experiment;
   const lines = [`# ${e.title} — ${e.caption}`, ""];
   if (e.statement) lines.push(`**Measured:** ${e.statement}`, "");
-  const seeds = run.seeds.join(", ");
+  const seeds = seedsText(run.seeds, run.outcomes.map((o) => o.seed));
   lines.push(
     `Scale \`${run.scale}\`, seeds ${seeds}. Reproduce with ` +
       `\`deno task reproduce ${e.id} --scale ${run.scale}\`. Source: ${e.source}.`,

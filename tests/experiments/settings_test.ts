@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { costSetting } from "../../experiments/_costs.ts";
-import { federatedSetting } from "../../experiments/_settings.ts";
+import { columnSeeds, FEDERATED_SEEDS, federatedSetting } from "../../experiments/_settings.ts";
+import { table2 } from "../../experiments/table2.ts";
 
 Deno.test("paper-scale settings follow paper.md §5 model by model", () => {
   const ferret = (
@@ -61,4 +62,38 @@ Deno.test("cost tables time their own runs at paper scale, by Appx. C.2's protoc
       federatedSetting("default", "ni-like", "open_llama_3b", method),
     );
   }
+});
+
+Deno.test("columnSeeds: a column extends the scale's own seeds, never a caller's", () => {
+  const own = FEDERATED_SEEDS.default;
+  assert.deepEqual(columnSeeds(own, "default", 8), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(columnSeeds(own, "default"), own);
+  assert.deepEqual(columnSeeds(own, "default", 3), own);
+  assert.deepEqual(columnSeeds([0, 1], "default", 8), [0, 1]);
+  assert.deepEqual(columnSeeds([4, 3, 2, 1, 0], "default", 8), [4, 3, 2, 1, 0]);
+  assert.deepEqual(columnSeeds(FEDERATED_SEEDS.smoke, "smoke", 8), [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+Deno.test("table2: at default scale every row of NI-like · LLaMA-3B runs 24 seeds, the others five", () => {
+  const preset = table2.scales.default!;
+  const seedsByColumn = (seeds: readonly number[]) => {
+    const byRowColumn = new Map<string, number[]>();
+    for (const cell of table2.cells(preset.params, seeds, "default")) {
+      const column = /"dataset":"([^"]+)".*"model":"([^"]+)"/.exec(cell.key)!.slice(1).join(":");
+      const key = `${cell.row}|${column}`;
+      byRowColumn.set(key, [...byRowColumn.get(key) ?? [], cell.seed]);
+    }
+    return byRowColumn;
+  };
+  const byRowColumn = seedsByColumn(preset.seeds);
+  assert.equal(byRowColumn.size, 9 * 4); // the base row and 8 methods × 4 columns
+  for (const [key, seeds] of byRowColumn) {
+    const expected = key.endsWith("|ni-like:open_llama_3b") ? 24 : 5;
+    assert.deepEqual(seeds, Array.from({ length: expected }, (_, i) => i), key);
+  }
+  // --seeds replaces every column's seeds.
+  for (const [key, seeds] of seedsByColumn([7])) assert.deepEqual(seeds, [7], key);
+  // The smoke scale runs its own single seed everywhere.
+  const smoke = table2.scales.smoke!;
+  assert.ok(table2.cells(smoke.params, smoke.seeds, "smoke").every((cell) => cell.seed === 0));
 });
