@@ -72,14 +72,14 @@ export interface AccuracyParams {
   /** `method|column key` → setting. */
   readonly settings: Readonly<Record<string, FederatedSetting>>;
   /** Column key → seeds it runs at least (columns with more than the scale's seeds only). */
-  readonly columnSeeds: Readonly<Record<string, number>>;
+  readonly seedsPerColumn: Readonly<Record<string, number>>;
 }
 
 function params(spec: AccuracySpec, scale: Scale): AccuracyParams {
-  const columnSeeds: Record<string, number> = {};
+  const seedsPerColumn: Record<string, number> = {};
   for (const column of spec.columns) {
     if (scale === "default" && column.defaultSeeds) {
-      columnSeeds[columnKey(column)] = column.defaultSeeds;
+      seedsPerColumn[columnKey(column)] = column.defaultSeeds;
     }
   }
   const settings: Record<string, FederatedSetting> = {};
@@ -93,7 +93,7 @@ function params(spec: AccuracySpec, scale: Scale): AccuracyParams {
       );
     }
   }
-  return { settings, columnSeeds };
+  return { settings, seedsPerColumn };
 }
 
 /** Column key of a (dataset, model) pair's eval loss, e.g. `ni-like:open_llama_3b/loss`. */
@@ -341,9 +341,9 @@ export function accuracyTable(spec: AccuracySpec): TableSpec<AccuracyParams> {
         ),
       ]),
     ),
-    cells: ({ settings, columnSeeds: counts }, seeds, scale) => {
+    cells: ({ settings, seedsPerColumn }, seeds, scale) => {
       const seedsOf = (column: AccuracyColumn) =>
-        columnSeeds(seeds, scale, counts[columnKey(column)]);
+        columnSeeds(seeds, scale, seedsPerColumn[columnKey(column)]);
       return [
         ...spec.columns.flatMap((column) =>
           seedsOf(column).map((seed) =>

@@ -36,6 +36,29 @@ export interface AdapterModels {
   readonly rows: number;
 }
 
+/** A pass of one model: its rows are the whole pass (stride 0 reaches its only adapter). */
+export const ONE_MODEL: AdapterModels = { count: 1, rows: 0 };
+
+/**
+ * The models a pass reaches on an adapter holding `held` models' tensors
+ * (`what`, e.g. "soft prompts"): `models`, or {@linkcode ONE_MODEL} for a
+ * lone pass, which needs an adapter of one model.
+ */
+export function modelsReached(
+  models: AdapterModels | undefined,
+  held: number,
+  what: string,
+): AdapterModels {
+  if (!models) {
+    if (held > 1) throw new TypeError(`Cannot run a pass of one model on ${held} ${what}`);
+    return ONE_MODEL;
+  }
+  if (models.count > held) {
+    throw new RangeError(`Cannot run ${models.count} models on ${held} ${what}`);
+  }
+  return models;
+}
+
 /**
  * Packs `shapes` in the given order for a vector chunked by `chunkElements`
  * (the packing rule of `parameterLayout`).

@@ -29,18 +29,18 @@
  * @module
  */
 
-import type { Binding, Gpu } from "../../gpu/gpu.ts";
+import type { Gpu } from "../../gpu/gpu.ts";
 import { RandomStream } from "../../random/stream.ts";
 import { headDim, type ModelConfig } from "../config.ts";
 import type { Parameters, TensorShape } from "../layout.ts";
-import { residualAccumulate } from "../ops/residual.ts";
 import {
   accumulateModelRows,
   type AdapterModels,
   adapterVectors,
   batchAdapterVectors,
   copyToModelRows,
-  vec4View,
+  modelsReached,
+  ONE_MODEL,
 } from "./_layout.ts";
 
 /** Options of a P-tuning prefix. */
@@ -175,14 +175,8 @@ export class PrefixAdapter {
 
   /** The one-model scratch, refused when the adapter holds a batch's prefixes. */
   #alone(): { dk: GPUBuffer; dv: GPUBuffer } {
-    if (!this.#dk || !this.#dv) {
-      throw new TypeError(`Cannot run a pass of one model on ${this.count} prefixes`);
-    }
-    return { dk: this.#dk, dv: this.#dv };
-  }
-
-  #tensor(name: string): { buffer: GPUBuffer; offset: number } {
-    return this.params.views.get(name)!.binding;
+    modelsReached(undefined, this.count, "prefixes");
+    return { dk: this.#dk!, dv: this.#dv! };
   }
 
   /**
@@ -201,8 +195,7 @@ export class PrefixAdapter {
         [names.value, v, this.#values[layer]!],
       ] as const
     ) {
-      const prefix = this.#tensor(name);
-      gpu.copy(prefix.buffer, prefix.offset, target, 0, head);
+      copyToModelRows(gpu, this.params, name, 0, target, ONE_MODEL, this.#Ckv);
       gpu.copy(source, 0, target, head, T * this.#Ckv * 4);
     }
     return { k: this.#keys[layer]!, v: this.#values[layer]! };
@@ -236,19 +229,11 @@ export class PrefixAdapter {
     const n = this.length * this.#Ckv;
     if (train) {
       for (const [name, source] of [[names.key, dk], [names.value, dv]] as const) {
-        const x: Binding = { buffer: source, offset: 0, size: Math.ceil(n / 4) * 16 };
-        await residualAccumulate(gpu, { y: vec4View(this.grads, name), x }, { n });
+        await accumulateModelRows(gpu, this.grads, name, 0, source, ONE_MODEL, this.#Ckv);
       }
     }
     gpu.copy(dk, n * 4, out.dk, 0, T * this.#Ckv * 4);
     gpu.copy(dv, n * 4, out.dv, 0, T * this.#Ckv * 4);
-  }
-
-  /** Checks a pass of several models against the prefixes held. */
-  #check(models: AdapterModels): void {
-    if (models.count > this.count) {
-      throw new RangeError(`Cannot run ${models.count} models on ${this.count} prefixes`);
-    }
   }
 
   /**
@@ -257,7 +242,7 @@ export class PrefixAdapter {
    * virtual rows (after RoPE: prefix keys are never rotated).
    */
   overwriteRows(layer: number, k: GPUBuffer, v: GPUBuffer, models: AdapterModels): void {
-    this.#check(models);
+    modelsReached(models, this.count, "prefixes");
     const names = prefixNames(layer);
     for (const [name, target] of [[names.key, k], [names.value, v]] as const) {
       copyToModelRows(this.#gpu, this.params, name, this.stride, target, models, this.#Ckv);
@@ -277,7 +262,7 @@ export class PrefixAdapter {
     models: AdapterModels,
     train: boolean,
   ): Promise<void> {
-    this.#check(models);
+    modelsReached(models, this.count, "prefixes");
     const names = prefixNames(layer);
     const rowBytes = models.rows * this.#Ckv * 4;
     for (const [name, source] of [[names.key, dk], [names.value, dv]] as const) {
@@ -304,13 +289,10 @@ export class PrefixAdapter {
    */
   writeCache(cache: { readonly k: readonly GPUBuffer[]; readonly v: readonly GPUBuffer[] }): void {
     this.#alone();
-    const bytes = this.length * this.#Ckv * 4;
     for (let l = 0; l < cache.k.length; l++) {
       const names = prefixNames(l);
-      const key = this.#tensor(names.key);
-      const value = this.#tensor(names.value);
-      this.#gpu.copy(key.buffer, key.offset, cache.k[l]!, 0, bytes);
-      this.#gpu.copy(value.buffer, value.offset, cache.v[l]!, 0, bytes);
+      copyToModelRows(this.#gpu, this.params, names.key, 0, cache.k[l]!, ONE_MODEL, this.#Ckv);
+      copyToModelRows(this.#gpu, this.params, names.value, 0, cache.v[l]!, ONE_MODEL, this.#Ckv);
     }
   }
 }

@@ -24,6 +24,7 @@ import {
   adapterVectors,
   batchAdapterVectors,
   copyToModelRows,
+  modelsReached,
 } from "./_layout.ts";
 
 /**
@@ -171,27 +172,13 @@ export class PromptAdapter {
     this.grads.vector.destroy();
   }
 
-  /** The models a pass reaches: model 0 alone, or `models` (checked against the prompts held). */
-  #models(models: AdapterModels | undefined): AdapterModels {
-    if (!models) {
-      if (this.count > 1) {
-        throw new TypeError(`Cannot run a pass of one model on ${this.count} soft prompts`);
-      }
-      return { count: 1, rows: 0 };
-    }
-    if (models.count > this.count) {
-      throw new RangeError(`Cannot run ${models.count} models on ${this.count} soft prompts`);
-    }
-    return models;
-  }
-
   /**
    * Records the copy of the prompt into rows 0 … n − 1 of the input
    * embeddings `x` [rows, C]; with `models`, model b's prompt into the
    * first n of its rows.
    */
   forward(x: GPUBuffer, models?: AdapterModels): void {
-    const reach = this.#models(models);
+    const reach = modelsReached(models, this.count, "soft prompts");
     copyToModelRows(this.#gpu, this.params, PROMPT_NAME, this.stride, x, reach, this.#C);
   }
 
@@ -201,7 +188,7 @@ export class PromptAdapter {
    * of its rows.
    */
   backward(dx: GPUBuffer, models?: AdapterModels): Promise<void> {
-    const reach = this.#models(models);
+    const reach = modelsReached(models, this.count, "soft prompts");
     return accumulateModelRows(this.#gpu, this.grads, PROMPT_NAME, this.stride, dx, reach, this.#C);
   }
 }
